@@ -1,0 +1,223 @@
+// The C ABI: argument checks, handle lookup, and one error adapter. Everything
+// else lives in the core. No exception and no C++ type crosses this file's
+// functions (all noexcept).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+#include "errors.hpp"
+#include "handles.hpp"
+#include "ipcshm.h"
+#include "objects.hpp"
+#include "sysv_shm.hpp"
+
+static_assert(IPCSHM_BUILD_MAJOR == IPCSHM_VERSION_MAJOR &&
+                  IPCSHM_BUILD_MINOR == IPCSHM_VERSION_MINOR &&
+                  IPCSHM_BUILD_PATCH == IPCSHM_VERSION_PATCH,
+              "meson.build's project version and ipcshm.h's macros differ");
+static_assert(sizeof(ipcshm_info_t) == 88, "ipcshm_info_t has padding or changed");
+
+namespace core = ipcshm::core;
+namespace handles = ipcshm::core::handles;
+
+namespace {
+
+constexpr uint32_t kInfoFirstSize = 88;  // sizeof(ipcshm_info_t) in version 1.0
+constexpr uint32_t kCreateOnlyFlags =
+    IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE;
+
+// The one adapter from C++ to C: a C++ failure becomes a negative errno.
+template <typename Fn>
+int guarded(Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return core::fail_msg(ENOMEM, "out of memory");
+  } catch (...) {
+    return core::fail_msg(EIO, "internal error (unexpected exception)");
+  }
+}
+
+int check_flags(uint32_t flags, uint32_t allowed, const char* call) {
+  if (flags & ~allowed)
+    return core::fail_msg(EINVAL, "%s: unknown or misplaced flags 0x%x", call,
+                          flags & ~allowed);
+  return 0;
+}
+
+int check_info(const ipcshm_info_t* info, const char* call) {
+  if (!info) return core::fail_msg(EINVAL, "%s: info is NULL", call);
+  if (info->struct_size < kInfoFirstSize)
+    return core::fail_msg(EINVAL,
+                          "%s: info->struct_size is %u; set it to sizeof(ipcshm_info_t) "
+                          "(at least %u)",
+                          call, info->struct_size, kInfoFirstSize);
+  return 0;
+}
+
+// Copies what both the caller's and the library's struct have.
+void deliver_info(const ipcshm_info_t& full, ipcshm_info_t* out) {
+  const uint32_t caller_size = out->struct_size;
+  std::memcpy(out, &full, std::min<size_t>(caller_size, sizeof full));
+  out->struct_size = caller_size;
+}
+
+int hand_out(core::SegmentPtr seg, ipcshm_t** out) {
+  *out = handles::add(std::move(seg));
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+int ipcshm_create(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
+                  ipcshm_t** out) {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_create: id is NULL");
+    if (!out) return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): out is NULL", id);
+    if (size == 0)
+      return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): size must be at least 1", id);
+    if (perms & ~core::kPermMask)
+      return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): perms 0%o has bits above 0777",
+                            id, perms);
+    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_create"); rc < 0) return rc;
+    core::SegmentPtr seg;
+    int rc = core::create(id, size, perms, flags, &seg);
+    if (rc < 0) return rc;
+    hand_out(std::move(seg), out);
+    return rc;
+  });
+}
+
+int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_attach: id is NULL");
+    if (!out) return core::fail_msg(EINVAL, "ipcshm_attach(\"%.64s\"): out is NULL", id);
+    if (int rc = check_flags(flags, core::kKnownFlags & ~kCreateOnlyFlags, "ipcshm_attach");
+        rc < 0)
+      return rc;
+    core::SegmentPtr seg;
+    if (int rc = core::attach(id, flags, &seg); rc < 0) return rc;
+    return hand_out(std::move(seg), out);
+  });
+}
+
+int ipcshm_detach(ipcshm_t* h) {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_detach: handle is NULL");
+    core::SegmentPtr seg = handles::take(h);
+    if (!seg)
+      return core::fail_msg(EBADF, "ipcshm_detach: not a live handle (detached already?)");
+    seg.reset();
+    return 0;
+  });
+}
+
+int ipcshm_remove(const char* id) {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_remove: id is NULL");
+    return core::remove(id);
+  });
+}
+
+void* ipcshm_pointer(const ipcshm_t* h) {
+  return handles::with(h, static_cast<void*>(nullptr),
+                       [](const core::Segment& s) { return s.addr(); });
+}
+
+uint64_t ipcshm_size(const ipcshm_t* h) {
+  return handles::with(h, uint64_t{0}, [](const core::Segment& s) { return s.size(); });
+}
+
+const char* ipcshm_id(const ipcshm_t* h) {
+  return handles::with(h, static_cast<const char*>(nullptr),
+                       [](const core::Segment& s) { return s.id().c_str(); });
+}
+
+int ipcshm_info(const char* id, ipcshm_info_t* info) {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_info: id is NULL");
+    if (int rc = check_info(info, "ipcshm_info"); rc < 0) return rc;
+    ipcshm_info_t full{};
+    if (int rc = core::info(id, &full); rc < 0) return rc;
+    deliver_info(full, info);
+    return 0;
+  });
+}
+
+int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_handle_info: handle is NULL");
+    if (int rc = check_info(info, "ipcshm_handle_info"); rc < 0) return rc;
+    ipcshm_info_t full{};
+    int rc = handles::with(h, -EBADF, [&](const core::Segment& s) { return s.info(&full); });
+    if (rc == -EBADF)
+      return core::fail_msg(EBADF, "ipcshm_handle_info: not a live handle (detached?)");
+    if (rc < 0) return rc;
+    deliver_info(full, info);
+    return 0;
+  });
+}
+
+int ipcshm_chmod(const char* id, uint32_t perms) {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_chmod: id is NULL");
+    if (perms & ~core::kPermMask)
+      return core::fail_msg(EINVAL, "ipcshm_chmod(\"%.64s\"): perms 0%o has bits above 0777",
+                            id, perms);
+    return core::chmod(id, perms);
+  });
+}
+
+uint32_t ipcshm_version(void) { return IPCSHM_VERSION; }
+
+const char* ipcshm_strerror(int err) { return core::error_text(err); }
+
+const char* ipcshm_last_error(void) { return core::last_error(); }
+
+uint64_t ipcshm_page_size(void) { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
+
+int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg, int32_t* shmid) {
+  return guarded([&] {
+    if (!shmid) return core::fail_msg(EINVAL, "ipcshm_sysv_get: shmid is NULL");
+    return core::sysv::get(key, size, shmflg, shmid);
+  });
+}
+
+int ipcshm_sysv_attach(int32_t shmid, int readonly, void** ptr) {
+  return guarded([&] {
+    if (!ptr) return core::fail_msg(EINVAL, "ipcshm_sysv_attach: ptr is NULL");
+    return core::sysv::attach_raw(shmid, readonly != 0, ptr);
+  });
+}
+
+int ipcshm_sysv_detach(const void* ptr) {
+  return guarded([&] {
+    if (!ptr) return core::fail_msg(EINVAL, "ipcshm_sysv_detach: ptr is NULL");
+    return core::sysv::detach_raw(ptr);
+  });
+}
+
+int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void* buf, uint64_t bufsize) {
+  return guarded([&] { return core::sysv::ctl(shmid, cmd, buf, bufsize); });
+}
+
+int ipcshm_sysv_remove(int32_t shmid) {
+  return guarded([&] { return core::sysv::remove_raw(shmid); });
+}
+
+uint64_t ipcshm_sysv_shmid_ds_size(void) { return core::sysv::shmid_ds_size(); }
+
+int ipcshm_ftok(const char* path, int32_t proj, int32_t* key) {
+  return guarded([&] {
+    if (!path) return core::fail_msg(EINVAL, "ipcshm_ftok: path is NULL");
+    if (!key) return core::fail_msg(EINVAL, "ipcshm_ftok: key is NULL");
+    return core::sysv::ftok(path, proj, key);
+  });
+}
+
+}  // extern "C"

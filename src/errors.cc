@@ -1,0 +1,47 @@
+#include "errors.hpp"
+
+#include <climits>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace ipcshm::core {
+namespace {
+
+// A fixed buffer: recording an error never allocates, so it works when memory
+// is what ran out.
+thread_local char t_message[512];
+
+}  // namespace
+
+const char* error_text(int err) noexcept {
+  if (err == INT_MIN) return "Unknown error";
+  if (err < 0) err = -err;
+  if (err == 0) return "Success";
+  const char* text = strerrordesc_np(err);
+  return text ? text : "Unknown error";
+}
+
+int fail(int err, const char* what_fmt, ...) noexcept {
+  if (err <= 0) err = EIO;  // a failure must never look like success
+  va_list ap;
+  va_start(ap, what_fmt);
+  int n = std::vsnprintf(t_message, sizeof t_message, what_fmt, ap);
+  va_end(ap);
+  if (n >= 0 && static_cast<size_t>(n) < sizeof t_message)
+    std::snprintf(t_message + n, sizeof t_message - n, ": %s", error_text(err));
+  return -err;
+}
+
+int fail_msg(int err, const char* fmt, ...) noexcept {
+  if (err <= 0) err = EIO;
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(t_message, sizeof t_message, fmt, ap);
+  va_end(ap);
+  return -err;
+}
+
+const char* last_error() noexcept { return t_message; }
+
+}  // namespace ipcshm::core

@@ -1,0 +1,59 @@
+#include "objects.hpp"
+
+#include "errors.hpp"
+#include "ids.hpp"
+#include "posix_shm.hpp"
+#include "sysv_shm.hpp"
+
+namespace ipcshm::core {
+
+int create(const char* text, uint64_t size, uint32_t perms, uint32_t flags,
+           SegmentPtr* out) {
+  Id id;
+  if (int rc = parse_id(text, &id); rc < 0) return rc;
+  switch (id.kind) {
+    case IdKind::Posix:
+      return posix::create(id.name, id.is_template, size, perms, flags, out);
+    case IdKind::SysvKey:
+    case IdKind::SysvPrivate:
+      return sysv::create(id, size, perms, flags, out);
+    case IdKind::SysvShmid:
+      break;
+  }
+  return fail_msg(EINVAL,
+                  "cannot create \"%s\": the kernel chooses identifiers; create "
+                  "\"private\" or \"key:...\" and read ipcshm_id()",
+                  text);
+}
+
+int attach(const char* text, uint32_t flags, SegmentPtr* out) {
+  Id id;
+  if (int rc = parse_id(text, &id); rc < 0) return rc;
+  if (id.kind == IdKind::Posix) {
+    if (id.is_template)
+      return fail_msg(EINVAL, "cannot attach \"%s\": a name ending in XXXXXX is a template",
+                      text);
+    return posix::attach(id.name, flags, out);
+  }
+  return sysv::attach(id, flags, out);
+}
+
+int remove(const char* text) {
+  Id id;
+  if (int rc = parse_id(text, &id); rc < 0) return rc;
+  return id.kind == IdKind::Posix ? posix::remove(id.name) : sysv::remove(id);
+}
+
+int info(const char* text, ipcshm_info_t* info) {
+  Id id;
+  if (int rc = parse_id(text, &id); rc < 0) return rc;
+  return id.kind == IdKind::Posix ? posix::info(id.name, info) : sysv::info(id, info);
+}
+
+int chmod(const char* text, uint32_t perms) {
+  Id id;
+  if (int rc = parse_id(text, &id); rc < 0) return rc;
+  return id.kind == IdKind::Posix ? posix::chmod(id.name, perms) : sysv::chmod(id, perms);
+}
+
+}  // namespace ipcshm::core
