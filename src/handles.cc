@@ -1,6 +1,9 @@
 #include "handles.hpp"
 
+#include <pthread.h>
+
 #include <mutex>
+#include <new>
 #include <unordered_set>
 
 namespace ipcshm::core::handles {
@@ -16,7 +19,15 @@ std::unordered_set<const ipcshm_t*>& registry() {
 }  // namespace
 
 std::shared_mutex& lock() {
-  static auto* mutex = new std::shared_mutex;
+  // fork() while another thread holds the lock would leave it locked for good in
+  // the child: hold it across fork; the parent unlocks it, the child starts with
+  // a fresh one (a pthread rwlock cannot be unlocked by the child's other tid).
+  static auto* mutex = [] {
+    auto* m = new std::shared_mutex;
+    ::pthread_atfork([] { lock().lock(); }, [] { lock().unlock(); },
+                     [] { new (&lock()) std::shared_mutex; });
+    return m;
+  }();
   return *mutex;
 }
 
