@@ -42,8 +42,10 @@
  *         carry the sticky bit (S_ISVTX) in their mode as the mark that says so;
  *         ipcshm_info() reports it in `flags`, not in `mode`.
  *     IPCSHM_PERSISTENT objects stay until ipcshm_remove() or reboot.
- *     A forked child shares its parent's handles (and their flock): to count as a
- *     user of its own, the child attaches anew.
+ *     A forked child shares its parent's handles (and their flock). Detaching an
+ *     inherited handle in the child unmaps it but never destroys the object (the
+ *     child cannot tell whether its parent still uses it); to count as a user of
+ *     its own, the child attaches anew.
  *
  *  5. Permissions given to create and chmod are applied exactly (not masked by the
  *     umask) and always include owner read and write (0600). Bits above 0777 are

@@ -14,12 +14,14 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "errors.hpp"
@@ -39,7 +41,8 @@ bool is_volatile(const struct stat& st) { return (st.st_mode & S_ISVTX) != 0; }
 class PosixSegment final : public Segment {
  public:
   PosixSegment(std::string name, UniqueFd fd, Mapping map, bool volatile_object)
-      : fd_(std::move(fd)), map_(std::move(map)), volatile_(volatile_object) {
+      : fd_(std::move(fd)), map_(std::move(map)), volatile_(volatile_object),
+        owner_(::getpid()) {
     addr_ = map_.get();
     size_ = map_.size();
     id_ = std::move(name);
@@ -47,7 +50,11 @@ class PosixSegment final : public Segment {
 
   ~PosixSegment() override {
     map_.reset();
-    if (volatile_ && ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) unlink_if_same(id_, fd_.get());
+    // A forked child shares its parent's open file, lock included: it would
+    // always find itself "last". Only the process that attached may end the
+    // object's life; a child that wants a say attaches anew.
+    if (volatile_ && ::getpid() == owner_ && ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0)
+      unlink_if_same(id_, fd_.get());
   }
 
   int info(ipcshm_info_t* info) const override;
@@ -66,6 +73,7 @@ class PosixSegment final : public Segment {
   UniqueFd fd_;
   Mapping map_;
   bool volatile_;
+  pid_t owner_;  // the process that attached (see the destructor)
 };
 
 void fill_info(const struct stat& st, ipcshm_info_t* info) {
@@ -91,6 +99,19 @@ int PosixSegment::info(ipcshm_info_t* info) const {
   return 0;
 }
 
+// mmap's ENOMEM: the address space limit or the overcommit policy said no.
+int map_error(int err, const std::string& name, size_t size) {
+  struct rlimit as{};
+  ::getrlimit(RLIMIT_AS, &as);
+  char limit[32] = "unlimited";
+  if (as.rlim_cur != RLIM_INFINITY)
+    std::snprintf(limit, sizeof limit, "%llu bytes", static_cast<unsigned long long>(as.rlim_cur));
+  if (err == ENOMEM)
+    return fail(err, "mmap(\"%s\", %zu bytes; RLIMIT_AS is %s, see also "
+                "/proc/sys/vm/overcommit_memory)", name.c_str(), size, limit);
+  return fail(err, "mmap(\"%s\", %zu bytes)", name.c_str(), size);
+}
+
 // Maps an open object of st.st_size bytes and wraps it in a segment, which then
 // owns fd (left open on failure, for the caller's cleanup).
 int map_segment(const std::string& name, UniqueFd& fd, const struct stat& st,
@@ -100,9 +121,7 @@ int map_segment(const std::string& name, UniqueFd& fd, const struct stat& st,
   int mflags = MAP_SHARED | ((flags & IPCSHM_PREFAULT) ? MAP_POPULATE : 0);
   void* addr = ::mmap(nullptr, size, readonly ? PROT_READ : PROT_READ | PROT_WRITE,
                       mflags, fd.get(), 0);
-  if (addr == MAP_FAILED)
-    return IPCSHM_FAIL_ERRNO("mmap(\"%s\", %llu bytes)", name.c_str(),
-                             static_cast<unsigned long long>(size));
+  if (addr == MAP_FAILED) return map_error(errno, name, size);
   Mapping map(addr, size);
   if (flags & IPCSHM_LOCKED) {
     if (int rc = lock_pages(addr, size, name); rc < 0) return rc;

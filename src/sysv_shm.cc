@@ -107,6 +107,11 @@ int shmget_error(int err, const Id& id, uint64_t size) {
     return fail(err, "shmget(%s, %llu bytes; shmmax is %llu bytes, or the segment exists "
                 "smaller)",
                 what.c_str(), bytes, read_limit("/proc/sys/kernel/shmmax"));
+  if (err == ENOMEM)
+    return fail(err, "shmget(%s, %llu bytes; shmmax is %llu bytes, shmall %llu pages, "
+                "more than memory can back)",
+                what.c_str(), bytes, read_limit("/proc/sys/kernel/shmmax"),
+                read_limit("/proc/sys/kernel/shmall"));
   if (err == ENOSPC)
     return fail(err, "shmget(%s, %llu bytes; shmall is %llu pages, shmmni %llu segments)",
                 what.c_str(), bytes, read_limit("/proc/sys/kernel/shmall"),

@@ -40,3 +40,19 @@ TEST(Fork, ChildUsesLibraryWhileParentThreadsAreBusy) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Fork, ChildDetachingAnInheritedHandleLeavesTheObjectToItsParent) {
+  std::string id = testutil::unique_name("fork");
+  testutil::RemoveGuard cleanup(id);
+  testutil::HandleGuard h;
+  ASSERT_EQ(1, ipcshm_create(id.c_str(), 4096, 0600, 0, h.out()));
+  int status = testutil::run_in_child([&] { return ipcshm_detach(h.get()) == 0 ? 0 : 1; });
+  EXPECT_TRUE(testutil::exited_with(status, 0));
+  EXPECT_TRUE(testutil::posix_exists(id)) << "the child's detach destroyed the object";
+  ASSERT_EQ(0, ipcshm_detach(h.release()));
+  EXPECT_FALSE(testutil::posix_exists(id)) << "the parent, last user, did not destroy it";
+}
+
+}  // namespace
