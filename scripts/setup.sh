@@ -9,7 +9,10 @@ packages=(
   meson ninja-build g++ gcc pkg-config python3
   libgtest-dev libbsd-dev abigail-tools binutils
   passwd util-linux
+  python3-pytest python3-numpy python3-cffi python3-sysv-ipc
 )
+# Rust: Debian's cargo, unless a toolchain (rustup) is already on PATH.
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,166 @@
+"""The C ABI of libipcshm as ctypes sees it: loading, prototypes, constants.
+
+Nothing here is a second implementation: every operation is a call into
+libipcshm.so.1. The rest of the package (``ipcshm/__init__.py``) builds the
+Python surface on top of these names.
+
+Which library is loaded, in this order:
+
+1. ``$IPCSHM_LIBRARY``, a path to the shared library (an error if it cannot be
+   loaded: a path that was asked for is never silently replaced by another);
+2. a build directory of the source tree this package lives in: walking up from
+   this file to the directory that holds ``include/ipcshm.h`` and ``meson.build``,
+   the newest ``build*/src/libipcshm.so.1`` that is not a sanitizer build (an
+   ASan library cannot be loaded into an uninstrumented python3);
+3. ``libipcshm.so.1`` by its SONAME, through the dynamic loader's search path (an
+   installed library).
+
+``library_path`` tells which one was loaded.
+"""
+
+import ctypes
+import os
+import pathlib
+from ctypes import (POINTER, c_char_p, c_int, c_int32, c_int64, c_uint32, c_uint64,
+                    c_void_p)
+
+ENV_VAR = "IPCSHM_LIBRARY"
+SONAME = "libipcshm.so.1"
+
+# Flags (uint32_t); 0 is the safe default: volatile, exclusive create, read-write.
+IPCSHM_READONLY = 1 << 0
+IPCSHM_PERSISTENT = 1 << 1
+IPCSHM_OPEN_OR_CREATE = 1 << 2
+IPCSHM_PREFAULT = 1 << 3
+IPCSHM_LOCKED = 1 << 5
+IPCSHM_RESERVE = 1 << 6
+
+# Object kinds (ipcshm_info_t.kind).
+IPCSHM_KIND_POSIX = 1
+IPCSHM_KIND_SYSV = 2
+IPCSHM_KIND_MEMFD = 3
+
+# The version of include/ipcshm.h these declarations follow.
+IPCSHM_VERSION_MAJOR = 1
+IPCSHM_VERSION_MINOR = 0
+IPCSHM_VERSION_PATCH = 0
+IPCSHM_VERSION = ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8)
+                  | IPCSHM_VERSION_PATCH)
+
+
+class ipcshm_info_t(ctypes.Structure):
+    """struct ipcshm_info: 88 bytes, no padding; set struct_size before a call."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("kind", c_uint32),
+        ("size", c_uint64),
+        ("nattch", c_uint64),
+        ("atime", c_int64),
+        ("dtime", c_int64),
+        ("ctime", c_int64),
+        ("mode", c_uint32),
+        ("uid", c_uint32),
+        ("gid", c_uint32),
+        ("cuid", c_uint32),
+        ("cgid", c_uint32),
+        ("cpid", c_int32),
+        ("lpid", c_int32),
+        ("key", c_int32),
+        ("shmid", c_int32),
+        ("flags", c_uint32),
+    ]
+
+
+INFO_SIZE = 88
+if ctypes.sizeof(ipcshm_info_t) != INFO_SIZE:  # pragma: no cover - a broken build
+    raise ImportError("ipcshm_info_t is %d bytes here, the C ABI says %d"
+                      % (ctypes.sizeof(ipcshm_info_t), INFO_SIZE))
+
+# ipcshm_t * is opaque: a c_void_p. uint64_t is c_uint64 (never the default int,
+# which would truncate). Every function of include/ipcshm.h, with its restype and
+# argtypes; a test checks this table against the header.
+_handle = c_void_p
+_out_handle = POINTER(c_void_p)
+PROTOTYPES = {
+    "ipcshm_create": (c_int, [c_char_p, c_uint64, c_uint32, c_uint32, _out_handle]),
+    "ipcshm_attach": (c_int, [c_char_p, c_uint32, _out_handle]),
+    "ipcshm_detach": (c_int, [_handle]),
+    "ipcshm_remove": (c_int, [c_char_p]),
+    "ipcshm_pointer": (c_void_p, [_handle]),
+    "ipcshm_size": (c_uint64, [_handle]),
+    "ipcshm_id": (c_char_p, [_handle]),
+    "ipcshm_info": (c_int, [c_char_p, POINTER(ipcshm_info_t)]),
+    "ipcshm_handle_info": (c_int, [_handle, POINTER(ipcshm_info_t)]),
+    "ipcshm_chmod": (c_int, [c_char_p, c_uint32]),
+    "ipcshm_version": (c_uint32, []),
+    "ipcshm_strerror": (c_char_p, [c_int]),
+    "ipcshm_last_error": (c_char_p, []),
+    "ipcshm_page_size": (c_uint64, []),
+    "ipcshm_sysv_get": (c_int, [c_int32, c_uint64, c_int32, POINTER(c_int32)]),
+    "ipcshm_sysv_attach": (c_int, [c_int32, c_int, POINTER(c_void_p)]),
+    "ipcshm_sysv_detach": (c_int, [c_void_p]),
+    "ipcshm_sysv_ctl": (c_int, [c_int32, c_int32, c_void_p, c_uint64]),
+    "ipcshm_sysv_remove": (c_int, [c_int32]),
+    "ipcshm_sysv_shmid_ds_size": (c_uint64, []),
+    "ipcshm_ftok": (c_int, [c_char_p, c_int32, POINTER(c_int32)]),
+}
+
+_SANITIZER_RUNTIMES = (b"libasan.so", b"libtsan.so", b"libhwasan.so", b"libmsan.so")
+
+
+def _is_sanitizer_build(path):
+    """True if the library needs a sanitizer runtime preloaded (or is unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return True
+    return any(runtime in data for runtime in _SANITIZER_RUNTIMES)
+
+
+def source_tree_candidates(start=None):
+    """build*/src/libipcshm.so.1 of the source tree around `start`, newest first."""
+    here = pathlib.Path(start or __file__).resolve().parent
+    for root in (here, *here.parents):
+        if (root / "include" / "ipcshm.h").is_file() and (root / "meson.build").is_file():
+            found = []
+            for path in root.glob("build*/src/" + SONAME):
+                try:
+                    found.append((path.stat().st_mtime, str(path)))
+                except OSError:
+                    continue
+            found.sort(reverse=True)
+            return [p for _, p in found if not _is_sanitizer_build(p)]
+    return []
+
+
+def _load():
+    wanted = os.environ.get(ENV_VAR)
+    if wanted:
+        try:
+            return ctypes.CDLL(wanted), wanted
+        except OSError as e:
+            raise ImportError("ipcshm: cannot load %s=%s: %s" % (ENV_VAR, wanted, e)) from e
+    for path in source_tree_candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError:
+            continue
+    try:
+        return ctypes.CDLL(SONAME), SONAME
+    except OSError as e:
+        raise ImportError(
+            "ipcshm: cannot load %s (set %s to the library's path, or build it with "
+            "meson in the source tree): %s" % (SONAME, ENV_VAR, e)) from e
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+lib, library_path = _load()
+_declare(lib)

@@ -1,0 +1,59 @@
+/* The declarations of include/ipcshm.h without the preprocessor, for cffi's
+ * cdef() (ABI mode: ffi.dlopen("libipcshm.so.1")). cffi cannot parse #ifndef,
+ * #include or (1u << n), so enum values are plain integers here.
+ * tests/test_cffi.py checks that this file and the header agree: every
+ * prototype, the struct's fields and the enum values. */
+
+typedef struct ipcshm_handle ipcshm_t;
+
+enum {
+  IPCSHM_READONLY = 1,
+  IPCSHM_PERSISTENT = 2,
+  IPCSHM_OPEN_OR_CREATE = 4,
+  IPCSHM_PREFAULT = 8,
+  IPCSHM_LOCKED = 32,
+  IPCSHM_RESERVE = 64
+};
+
+enum { IPCSHM_KIND_POSIX = 1, IPCSHM_KIND_SYSV = 2, IPCSHM_KIND_MEMFD = 3 };
+
+typedef struct ipcshm_info {
+  uint32_t struct_size;
+  uint32_t kind;
+  uint64_t size;
+  uint64_t nattch;
+  int64_t atime;
+  int64_t dtime;
+  int64_t ctime;
+  uint32_t mode;
+  uint32_t uid, gid;
+  uint32_t cuid, cgid;
+  int32_t cpid, lpid;
+  int32_t key;
+  int32_t shmid;
+  uint32_t flags;
+} ipcshm_info_t;
+
+int ipcshm_create(const char *id, uint64_t size, uint32_t perms, uint32_t flags,
+                  ipcshm_t **out);
+int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out);
+int ipcshm_detach(ipcshm_t *h);
+int ipcshm_remove(const char *id);
+void *ipcshm_pointer(const ipcshm_t *h);
+uint64_t ipcshm_size(const ipcshm_t *h);
+const char *ipcshm_id(const ipcshm_t *h);
+int ipcshm_info(const char *id, ipcshm_info_t *info);
+int ipcshm_handle_info(const ipcshm_t *h, ipcshm_info_t *info);
+int ipcshm_chmod(const char *id, uint32_t perms);
+uint32_t ipcshm_version(void);
+const char *ipcshm_strerror(int err);
+const char *ipcshm_last_error(void);
+uint64_t ipcshm_page_size(void);
+
+int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg, int32_t *shmid);
+int ipcshm_sysv_attach(int32_t shmid, int readonly, void **ptr);
+int ipcshm_sysv_detach(const void *ptr);
+int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void *buf, uint64_t bufsize);
+int ipcshm_sysv_remove(int32_t shmid);
+uint64_t ipcshm_sysv_shmid_ds_size(void);
+int ipcshm_ftok(const char *path, int32_t proj, int32_t *key);

@@ -1,0 +1,270 @@
+"""Exported buffers keep the mapping alive: close() refuses (BufferError) while any
+view made from buf lives, and no view ever points at unmapped memory."""
+import ctypes
+import gc
+import struct
+import textwrap
+
+import pytest
+
+import ipcshm
+from conftest import run_python, shm_exists, unique_name
+
+
+@pytest.fixture
+def shm(name):
+    s = ipcshm.SharedMemory(name, create=True, size=4096)
+    s.buf[:4] = b"\x01\x02\x03\x04"
+    yield s
+    gc.collect()
+    s.close()
+
+
+def assert_released(view):
+    with pytest.raises(ValueError, match="released"):
+        view[0]
+    with pytest.raises(ValueError):
+        bytes(view)
+
+
+def assert_close_refused(shm):
+    with pytest.raises(BufferError, match="cannot close"):
+        shm.close()
+    # Still open and intact; buf is a fresh view of the same memory.
+    assert not shm.closed and shm.buf is not None
+    assert bytes(shm.buf[:4]) == b"\x01\x02\x03\x04"
+
+
+def test_buf_is_one_view_and_released_by_close(shm):
+    b = shm.buf
+    assert shm.buf is b
+    shm.close()
+    assert_released(b)
+
+
+@pytest.mark.parametrize("make", [
+    lambda b: b[1:3],
+    lambda b: b[::2],
+    lambda b: memoryview(b),
+    lambda b: b.cast("i"),
+    lambda b: b.toreadonly(),
+    lambda b: (ctypes.c_char * 8).from_buffer(b),
+    lambda b: ctypes.c_int.from_buffer(b, 8),
+], ids=["slice", "strided", "memoryview", "cast", "toreadonly", "ctypes_array",
+        "ctypes_int"])
+def test_close_refused_while_a_view_lives(shm, make):
+    view = make(shm.buf)
+    assert_close_refused(shm)
+    assert_close_refused(shm)            # and again
+    del view
+    old = shm.buf
+    shm.close()
+    assert shm.closed
+    assert_released(old)
+
+
+def test_slice_stays_valid_after_refused_close(shm):
+    s = shm.buf[0:4]
+    with pytest.raises(BufferError):
+        shm.close()
+    assert bytes(s) == b"\x01\x02\x03\x04"
+    s[0] = 9                              # still the shared memory
+    assert shm.buf[0] == 9
+    del s
+    shm.close()
+
+
+def test_old_buf_after_refused_close_is_released_like_cpython(shm):
+    b = shm.buf
+    s = b[1:2]
+    with pytest.raises(BufferError):
+        shm.close()
+    assert_released(b)                    # CPython's close() releases buf first too
+    assert shm.buf is not b and shm.buf[1] == 2
+    del s
+    shm.close()
+
+
+def test_released_views_do_not_block(shm):
+    with shm.buf[0:4] as v:
+        assert bytes(v) == b"\x01\x02\x03\x04"
+    w = shm.buf[4:8]
+    w.release()
+    shm.close()                           # v and w are bound but released
+    assert_released(v)
+
+
+def test_copies_do_not_block(shm):
+    data = bytes(shm.buf[:4])
+    arr = bytearray(shm.buf[:8])
+    n = struct.unpack_from("i", shm.buf, 0)
+    struct.pack_into("i", shm.buf, 8, 7)
+    shm.close()
+    assert data == b"\x01\x02\x03\x04" and len(arr) == 8 and n
+
+
+def test_numpy_views_block_close(shm):
+    np = pytest.importorskip("numpy")
+    a = np.frombuffer(shm.buf, dtype=np.uint8)
+    assert_close_refused(shm)
+    b = a[2:]                             # a view of the view
+    del a
+    assert_close_refused(shm)
+    assert b[0] == 3
+    del b
+    c = np.frombuffer(shm.buf[8:], dtype=np.int32)      # over a temporary slice
+    d = np.asarray(shm.buf).reshape(64, 64)
+    assert_close_refused(shm)
+    del c
+    assert_close_refused(shm)
+    d[0, 0] = 5
+    assert shm.buf[0] == 5
+    del d
+    shm.close()
+
+
+def test_numpy_array_outlives_the_shared_memory_object(name):
+    np = pytest.importorskip("numpy")
+    shm = ipcshm.SharedMemory(name, create=True, size=4096)
+    a = np.frombuffer(shm.buf, dtype=np.int64)
+    a[:] = np.arange(512)
+    del shm                               # forgot close(): a keeps the mapping
+    gc.collect()
+    assert shm_exists(name)               # volatile, but still mapped here
+    assert a.sum() == 511 * 512 // 2      # no dangling memory
+    a[0] = 100
+    with ipcshm.SharedMemory(name) as peer:
+        assert struct.unpack_from("q", peer.buf, 0)[0] == 100
+    del a                                 # the last view: detached now
+    gc.collect()
+    assert not shm_exists(name)
+
+
+def test_slice_outlives_the_shared_memory_object(name):
+    shm = ipcshm.SharedMemory(name, create=True, size=100)
+    s = shm.buf[10:20]
+    del shm
+    gc.collect()
+    s[0] = 1
+    assert s[0] == 1 and shm_exists(name)
+    del s
+    assert not shm_exists(name)
+
+
+def test_forgotten_close_detaches(name):
+    shm = ipcshm.SharedMemory(name, create=True, size=100)
+    assert shm_exists(name)
+    del shm
+    assert not shm_exists(name)           # volatile: gone with its only user
+    shm = ipcshm.SharedMemory(name, create=True, size=100)
+    shm.buf[0] = 1
+    del shm
+    gc.collect()
+    assert not shm_exists(name)
+
+
+def test_readonly_views_too(name):
+    with ipcshm.SharedMemory(name, create=True, size=100) as rw:
+        ro = ipcshm.SharedMemory(name, readonly=True)
+        s = ro.buf[0:10]
+        with pytest.raises(BufferError):
+            ro.close()
+        assert ro.buf.readonly
+        del s
+        ro.close()
+        rw.buf[0] = 1
+
+
+def test_exit_with_views_alive_and_nothing_closed():
+    vol, per, cyc = unique_name("exit-vol"), unique_name("exit-per"), unique_name("exit-cyc")
+    code = textwrap.dedent("""
+        import sys, ipcshm
+        v = ipcshm.SharedMemory(sys.argv[1], create=True, size=4096)
+        p = ipcshm.SharedMemory(sys.argv[2], create=True, size=4096, volatile=False)
+        view = v.buf[100:200]                  # module-level view, never released
+        try:
+            import numpy
+            arr = numpy.frombuffer(p.buf, dtype=numpy.uint8)
+        except ImportError:
+            arr = p.buf[:]
+        c = ipcshm.SharedMemory(sys.argv[3], create=True, size=10)
+        cycle = [c]
+        cycle.append(cycle)                    # only the gc (or exit) frees it
+        del c, cycle
+        view[0] = 1
+        print("ok")
+        """)
+    try:
+        r = run_python(code, vol, per, cyc)
+        assert r.stdout == "ok\n" and r.stderr == ""
+        assert not shm_exists(vol) and not shm_exists(cyc)    # detached at exit
+        assert shm_exists(per)                                 # persistent stays
+    finally:
+        for n in (vol, per, cyc):
+            ipcshm.remove(n)
+
+
+def test_forked_child_does_not_destroy_the_parents_object():
+    name = unique_name("fork")
+    code = textwrap.dedent("""
+        import os, sys, ipcshm
+        name = sys.argv[1]
+        shm = ipcshm.SharedMemory(name, create=True, size=4096)
+        for how in ("exit", "close"):
+            pid = os.fork()
+            if pid == 0:
+                shm.buf[0] = 42                # the child shares the mapping
+                if how == "close":
+                    shm.close()
+                sys.exit(0)                    # runs finalizers (atexit)
+            _, status = os.waitpid(pid, 0)
+            assert status == 0, status
+            assert os.path.exists("/dev/shm/" + name), how
+            assert shm.buf[0] == 42
+            with ipcshm.SharedMemory(name) as again:
+                assert again.buf[0] == 42
+        shm.close()
+        assert not os.path.exists("/dev/shm/" + name)
+        print("ok")
+        """)
+    try:
+        r = run_python(code, name)
+        assert r.stdout == "ok\n", r.stderr
+    finally:
+        ipcshm.remove(name)
+
+
+def test_views_used_after_the_exit_detach_do_not_crash():
+    # An atexit handler registered before ipcshm's first mapping runs after the
+    # mappings are detached at exit; its views then read zeros, not unmapped memory.
+    vol, sysv = unique_name("late-vol"), None
+    code = textwrap.dedent("""
+        import atexit, sys
+
+        def late():
+            print("late", view[0], ro[1], seg[2], flush=True)
+            view[0] = 5                        # writable anonymous memory
+        atexit.register(late)
+
+        import ipcshm
+        shm = ipcshm.SharedMemory(sys.argv[1], create=True, size=4096)
+        view = shm.buf[10:20]
+        view[0] = 1
+        ro = ipcshm.SharedMemory(sys.argv[1], readonly=True).buf[:]
+        s = ipcshm.SharedMemory("private", create=True, size=100)
+        seg = s.buf[0:10]
+        seg[2] = 3
+        print(s.id, flush=True)
+        del s
+        """)
+    try:
+        r = run_python(code, vol)
+        sysv = r.stdout.splitlines()[0]
+        assert r.stdout.splitlines()[1:] == ["late 0 0 0"], r.stdout
+        assert not shm_exists(vol)             # detached at exit: destroyed
+        with pytest.raises(FileNotFoundError):
+            ipcshm.info(sysv)
+    finally:
+        ipcshm.remove(vol)
+        if sysv:
+            ipcshm.remove(sysv)

@@ -1,0 +1,704 @@
+//! Tests of the safe API against the real library: data between processes,
+//! lifetimes (volatile, persistent, System V), read-only mappings, errors and
+//! permissions.
+//!
+//! Multi-process tests re-execute this test binary as the child: the same test,
+//! selected with `--exact NAME`, with `IPCSHM_CHILD=ROLE` and `IPCSHM_CHILD_ID=ID`
+//! in its environment, plays the child's part.
+//!
+//! Every object has a name unique to this run (pid + time + counter), and a
+//! `Cleanup` guard removes it when the test ends, even by a panic.
+
+use ipcshm::{Info, Kind, ReadOnly, Shm, ShmOptions};
+use std::env;
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const ENOENT: i32 = 2;
+const EEXIST: i32 = 17;
+const EACCES: i32 = 13;
+const EINVAL: i32 = 22;
+const SIGSEGV: i32 = 11;
+const NOBODY: u32 = 65534;
+
+extern "C" {
+    fn geteuid() -> u32;
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+/// Kills a child that is still running after `secs` seconds, so that a broken
+/// handshake fails the test instead of hanging it.
+struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+impl Watchdog {
+    fn new(pid: u32, secs: u64) -> Watchdog {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(std::time::Duration::from_secs(secs))
+            {
+                eprintln!("watchdog: killing child {} after {} s", pid, secs);
+                unsafe { kill(pid as i32, 9) };
+            }
+        });
+        Watchdog(Some(tx))
+    }
+}
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.0.take()); // disconnects: the thread ends without killing
+    }
+}
+
+fn nanos() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+/// "/ipcshm-rs-TAG-PID-NANOS-N": unique to this run.
+fn unique(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "/ipcshm-rs-{}-{}-{}-{}",
+        tag,
+        std::process::id(),
+        nanos(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// "key:0x…": a System V key unique to this run.
+fn unique_key() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let k = (std::process::id() << 12) ^ nanos() ^ (N.fetch_add(1, Ordering::Relaxed) as u32);
+    format!("key:0x{:x}", (k & 0x3fff_ffff) | 0x4000_0000)
+}
+
+/// Removes an id when dropped: nothing is left behind, even when a test fails.
+struct Cleanup(String);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Err(e) = Shm::remove(&self.0) {
+            eprintln!("cleanup of {}: {}", self.0, e);
+        }
+    }
+}
+
+fn dev_shm(id: &str) -> std::path::PathBuf {
+    std::path::Path::new("/dev/shm").join(id.trim_start_matches('/'))
+}
+
+fn child_role() -> Option<(String, String)> {
+    match (env::var("IPCSHM_CHILD"), env::var("IPCSHM_CHILD_ID")) {
+        (Ok(role), Ok(id)) => Some((role, id)),
+        _ => None,
+    }
+}
+
+/// This test binary, to run the test `test` as a child with `role` on `id`.
+fn child(test: &str, role: &str, id: &str) -> Command {
+    let mut cmd = Command::new(env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("IPCSHM_CHILD", role)
+        .env("IPCSHM_CHILD_ID", id)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a child to its end, killed if it takes more than a minute.
+fn run(mut cmd: Command) -> std::io::Result<Output> {
+    let proc = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let _watchdog = Watchdog::new(proc.id(), 60);
+    proc.wait_with_output()
+}
+
+fn expect_success(what: &str, out: &Output) {
+    assert!(
+        out.status.success(),
+        "child {} failed: {:?}\n--- stdout\n{}--- stderr\n{}",
+        what,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn assert_error(err: &std::io::Error, kind: ErrorKind, errno: i32, id: &str) {
+    assert_eq!(err.kind(), kind, "{}", err);
+    assert_eq!(ipcshm::errno(err), Some(errno), "{}", err);
+    let inner = ipcshm::Error::from_io(err).expect("an ipcshm::Error inside");
+    assert_eq!(inner.errno(), errno);
+    assert!(
+        err.to_string().contains(id),
+        "the message {:?} does not name {}",
+        err.to_string(),
+        id
+    );
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn create_write_attach_read_in_process() {
+    let id = unique("rw");
+    let _cleanup = Cleanup(id.clone());
+    let mut a = Shm::create(&id, 10_000).unwrap();
+    assert_eq!(a.id(), id);
+    assert_eq!(a.len(), 10_000);
+    assert!(!a.is_empty() && !a.is_readonly());
+    assert!(
+        a.as_slice().iter().all(|&b| b == 0),
+        "new memory reads as zeros"
+    );
+    a.as_mut_slice()[..4].copy_from_slice(b"ping");
+    a.as_mut_slice()[9_999] = 0x5a;
+
+    let mut b = Shm::attach(&id).unwrap();
+    assert_eq!(b.len(), 10_000);
+    assert_ne!(a.as_ptr(), b.as_ptr(), "a second mapping");
+    assert_eq!(&b.as_slice()[..4], b"ping");
+    assert_eq!(b.as_slice()[9_999], 0x5a);
+    b.as_mut_slice()[4..8].copy_from_slice(b"pong");
+    assert_eq!(&a.as_slice()[..8], b"pingpong");
+    assert_eq!(a.as_ref(), b.as_ref());
+    assert!(format!("{:?}", a).contains(&id));
+    b.detach().unwrap();
+    a.detach().unwrap();
+}
+
+#[test]
+fn two_processes_exchange_data_posix() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "exchange");
+        return exchange_child(&id);
+    }
+    let id = unique("mp");
+    let _cleanup = Cleanup(id.clone());
+    exchange_parent(
+        Shm::create(&id, 4096).unwrap(),
+        "two_processes_exchange_data_posix",
+    );
+}
+
+#[test]
+fn two_processes_exchange_data_system_v() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "exchange");
+        return exchange_child(&id);
+    }
+    let shm = Shm::create("private", 4096).unwrap();
+    let _cleanup = Cleanup(shm.id().to_string());
+    assert!(shm.id().starts_with("shmid:"), "{}", shm.id());
+    exchange_parent(shm, "two_processes_exchange_data_system_v");
+}
+
+fn exchange_parent(mut shm: Shm, test: &str) {
+    shm.as_mut_slice()[..17].copy_from_slice(b"hello from parent");
+    shm.as_mut_slice()[4095] = 0xa5;
+    let out = run(child(test, "exchange", shm.id())).unwrap();
+    expect_success("exchange", &out);
+    // The child has exited: its writes are complete (the protocol that makes
+    // as_slice sound here).
+    assert_eq!(&shm.as_slice()[100..116], b"hello from child");
+    assert_eq!(shm.as_slice()[4094], 0x5a);
+    // The parent's handle is still a user: the object still exists.
+    assert!(Shm::info_of(shm.id()).is_ok());
+}
+
+fn exchange_child(id: &str) {
+    let mut shm = Shm::attach(id).unwrap();
+    assert_eq!(shm.id(), id);
+    assert!(shm.len() >= 4096);
+    assert_eq!(&shm.as_slice()[..17], b"hello from parent");
+    assert_eq!(shm.as_slice()[4095], 0xa5);
+    shm.as_mut_slice()[100..116].copy_from_slice(b"hello from child");
+    shm.as_mut_slice()[4094] = 0x5a;
+    println!("child {}: wrote back", std::process::id());
+}
+
+#[test]
+fn volatile_posix_lives_until_its_last_handle() {
+    let id = unique("vol");
+    let _cleanup = Cleanup(id.clone());
+    let mut first = Shm::create(&id, 100).unwrap();
+    first.as_mut_slice()[0] = 7;
+    assert!(!first.info().unwrap().persistent);
+    let second = Shm::attach(&id).unwrap();
+    drop(first); // the creator detaches first: the object stays
+    assert!(dev_shm(&id).exists());
+    let third = Shm::attach(&id).unwrap();
+    assert_eq!(third.as_slice()[0], 7);
+    drop(second);
+    drop(third); // the last user
+    assert!(!dev_shm(&id).exists(), "{} left behind", id);
+    let err = Shm::info_of(&id).unwrap_err();
+    assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
+    let err = Shm::attach(&id).unwrap_err();
+    assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
+}
+
+#[test]
+fn volatile_posix_outlives_its_creator_in_another_process() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "holder");
+        // Attach, tell the parent, wait until it has detached, check the object
+        // is still there, detach (the last user).
+        let shm = Shm::attach(&id).unwrap();
+        println!("\nIPCSHM-CHILD-ATTACHED");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "detached");
+        assert_eq!(&shm.as_slice()[..3], b"abc");
+        let again = Shm::attach(&id).expect("the parent detached, but this process still uses it");
+        drop(again);
+        drop(shm);
+        assert!(
+            !dev_shm(&id).exists(),
+            "the last user detached: {} should be gone",
+            id
+        );
+        println!("\nIPCSHM-CHILD-DONE");
+        return;
+    }
+    let id = unique("hold");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 64).unwrap();
+    shm.as_mut_slice()[..3].copy_from_slice(b"abc");
+    let mut proc = child(
+        "volatile_posix_outlives_its_creator_in_another_process",
+        "holder",
+        &id,
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let _watchdog = Watchdog::new(proc.id(), 60);
+    let mut lines = BufReader::new(proc.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .map(|l| l.unwrap())
+            .any(|l| l.contains("IPCSHM-CHILD-ATTACHED")),
+        "the child did not attach"
+    );
+    drop(shm); // the creator goes first
+    assert!(
+        dev_shm(&id).exists(),
+        "the creator's detach removed an object still in use"
+    );
+    writeln!(proc.stdin.take().unwrap(), "detached").unwrap();
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = proc.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut proc.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        status.success(),
+        "child: {:?}\n{:?}\n{}",
+        status,
+        rest,
+        stderr
+    );
+    assert!(
+        rest.iter().any(|l| l.contains("IPCSHM-CHILD-DONE")),
+        "{:?}",
+        rest
+    );
+    assert_eq!(Shm::info_of(&id).unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn volatile_posix_is_reclaimed_after_its_users_die() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "die");
+        let _shm = Shm::attach(&id).unwrap();
+        println!("\nIPCSHM-CHILD-ATTACHED");
+        std::thread::sleep(std::time::Duration::from_secs(60)); // killed before
+        return;
+    }
+    let id = unique("die");
+    let _cleanup = Cleanup(id.clone());
+    let shm = Shm::create(&id, 64).unwrap();
+    let mut proc = child(
+        "volatile_posix_is_reclaimed_after_its_users_die",
+        "die",
+        &id,
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let _watchdog = Watchdog::new(proc.id(), 60);
+    let mut lines = BufReader::new(proc.stdout.take().unwrap()).lines();
+    assert!(lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .any(|l| l.contains("IPCSHM-CHILD-ATTACHED")));
+    drop(shm); // the child still holds it
+    assert!(dev_shm(&id).exists());
+    proc.kill().unwrap(); // SIGKILL: no detach
+    assert_eq!(proc.wait().unwrap().signal(), Some(9));
+    // All users are gone: the next attach reclaims the name and finds nothing.
+    let err = Shm::attach(&id).unwrap_err();
+    assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
+    assert!(!dev_shm(&id).exists(), "{} was not reclaimed", id);
+}
+
+#[test]
+fn persistent_stays_until_removed() {
+    let id = unique("pers");
+    let _cleanup = Cleanup(id.clone());
+    let opts = ShmOptions::new().persistent(true);
+    let mut shm = opts.create(&id, 256).unwrap();
+    shm.as_mut_slice()[..4].copy_from_slice(b"keep");
+    assert!(shm.info().unwrap().persistent);
+    drop(shm);
+    let info = Shm::info_of(&id).unwrap();
+    assert!(info.persistent);
+    assert_eq!(info.size, 256);
+    let shm = Shm::attach(&id).unwrap();
+    assert_eq!(&shm.as_slice()[..4], b"keep");
+    // Removing the name keeps the memory of users that have it mapped.
+    Shm::remove(&id).unwrap();
+    assert_eq!(&shm.as_slice()[..4], b"keep");
+    assert_eq!(Shm::info_of(&id).unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(!dev_shm(&id).exists());
+    Shm::remove(&id).unwrap(); // already gone: Ok
+    drop(shm);
+}
+
+#[test]
+fn system_v_private_and_shmid() {
+    let shm = Shm::create("private", 1000).unwrap();
+    let id = shm.id().to_string();
+    let _cleanup = Cleanup(id.clone());
+    let n: i32 = id
+        .strip_prefix("shmid:")
+        .expect("canonical shmid:N")
+        .parse()
+        .unwrap();
+    let info = shm.info().unwrap();
+    assert_eq!(info.kind, Kind::SysV);
+    assert_eq!(info.shmid, Some(n));
+    assert_eq!(info.size, 1000, "System V size as the kernel keeps it");
+    assert_eq!(shm.len(), 1000);
+    assert_eq!(info.cpid, Some(std::process::id() as i32));
+    assert!(!info.persistent);
+
+    let mut other = Shm::attach(&id).unwrap();
+    other.as_mut_slice()[999] = 1;
+    assert_eq!(shm.as_slice()[999], 1);
+    assert_eq!(Shm::info_of(&id).unwrap().nattch, 2);
+    assert!(
+        Shm::create("shmid:1", 10).is_err(),
+        "shmid:N is attach only"
+    );
+    drop(other);
+    drop(shm);
+    // volatile: the kernel destroyed it with its last attachment
+    let err = Shm::info_of(&id).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{}", err);
+}
+
+#[test]
+fn system_v_key_persistent() {
+    let key = unique_key();
+    let _cleanup = Cleanup(key.clone());
+    let mut shm = ShmOptions::new()
+        .persistent(true)
+        .perms(0o640)
+        .create(&key, 5000)
+        .unwrap();
+    assert!(shm.id().starts_with("shmid:"), "{}", shm.id());
+    let shmid = shm.id().to_string();
+    shm.as_mut_slice()[..3].copy_from_slice(b"key");
+    drop(shm);
+    let info: Info = Shm::info_of(&key).unwrap();
+    assert_eq!(info.kind, Kind::SysV);
+    assert!(info.persistent);
+    assert_eq!(info.mode & 0o777, 0o640);
+    assert_eq!(format!("shmid:{}", info.shmid.unwrap()), shmid);
+    let by_key = Shm::attach(&key).unwrap();
+    assert_eq!(&by_key.as_slice()[..3], b"key");
+    let err = Shm::create(&key, 5000).unwrap_err();
+    assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &key);
+    drop(by_key);
+    Shm::remove(&key).unwrap();
+    assert_eq!(Shm::info_of(&key).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        Shm::info_of(&shmid).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn read_only_mapping() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "write-readonly");
+        let ro: Shm<ReadOnly> = Shm::attach_readonly(&id).unwrap();
+        assert_eq!(&ro.as_slice()[..4], b"data");
+        println!("writing through a read-only mapping: this must fault");
+        // Deliberately bypass the type: the mapping itself must refuse.
+        unsafe { std::ptr::write_volatile(ro.as_ptr() as *mut u8, b'X') };
+        println!("the write did not fault");
+        std::process::exit(3);
+    }
+    let id = unique("ro");
+    let _cleanup = Cleanup(id.clone());
+    let mut rw = Shm::create(&id, 64).unwrap();
+    rw.as_mut_slice()[..4].copy_from_slice(b"data");
+    let ro = ShmOptions::new().readonly().attach(&id).unwrap();
+    assert!(ro.is_readonly());
+    assert_eq!(&ro.as_slice()[..4], b"data");
+    rw.as_mut_slice()[4] = b'!';
+    assert_eq!(
+        ro.as_slice()[4],
+        b'!',
+        "a read-only mapping sees the writes"
+    );
+    assert_eq!(ro.info().unwrap().size, 64);
+
+    let out = run(child("read_only_mapping", "write-readonly", &id)).unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGSEGV),
+        "{:?}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&rw.as_slice()[..5], b"data!", "the data is unchanged");
+
+    // Creating read-only maps the new object read-only.
+    let id2 = unique("ro2");
+    let _cleanup2 = Cleanup(id2.clone());
+    let ro2 = ShmOptions::new().readonly().create(&id2, 10).unwrap();
+    assert!(ro2.is_readonly());
+    assert_eq!(ro2.as_slice(), &[0u8; 10]);
+}
+
+#[test]
+fn open_or_create_reports_creation() {
+    let id = unique("ooc");
+    let _cleanup = Cleanup(id.clone());
+    let opts = ShmOptions::new().perms(0o640);
+    let (mut a, created) = opts.open_or_create(&id, 128).unwrap();
+    assert!(created);
+    a.as_mut_slice()[0] = 42;
+    let (b, created) = opts.open_or_create(&id, 128).unwrap();
+    assert!(!created);
+    assert_eq!(b.as_slice()[0], 42);
+    let (c, created) = opts.open_or_create(&id, 64).unwrap();
+    assert!(!created, "a smaller size attaches the existing object");
+    assert_eq!(c.len(), 128);
+    let err = opts.open_or_create(&id, 4096).unwrap_err();
+    assert!(err.to_string().contains(&id), "{}", err);
+    eprintln!("open_or_create of a bigger size: {:?}: {}", err.kind(), err);
+}
+
+#[test]
+fn template_names_are_filled_in() {
+    let template = format!("/ipcshm-rs-tpl-{}-XXXXXX", std::process::id());
+    let a = Shm::create(&template, 32).unwrap();
+    let _cleanup = Cleanup(a.id().to_string());
+    assert_ne!(a.id(), template);
+    assert_eq!(a.id().len(), template.len());
+    assert!(a.id().starts_with(&template[..template.len() - 6]));
+    let b = Shm::create(&template, 32).unwrap();
+    let _cleanup_b = Cleanup(b.id().to_string());
+    assert_ne!(a.id(), b.id());
+    let a2 = Shm::attach(a.id()).unwrap();
+    assert_eq!(a2.id(), a.id());
+}
+
+#[test]
+fn info_of_a_posix_object() {
+    let id = unique("info");
+    let _cleanup = Cleanup(id.clone());
+    let shm = ShmOptions::new().perms(0o640).create(&id, 3000).unwrap();
+    let info = shm.info().unwrap();
+    assert_eq!(info, Shm::info_of(&id).unwrap());
+    assert_eq!(info.kind, Kind::Posix);
+    assert_eq!(info.size, 3000);
+    assert_eq!(info.mode, 0o640, "mode without the volatile mark");
+    assert_eq!(info.uid, unsafe { geteuid() });
+    assert_eq!(info.cuid, info.uid);
+    assert_eq!(
+        (info.cpid, info.lpid, info.shmid, info.key),
+        (None, None, None, 0)
+    );
+    assert!(!info.persistent);
+    Shm::chmod(&id, 0o604).unwrap();
+    assert_eq!(Shm::info_of(&id).unwrap().mode, 0o604);
+    Shm::chmod(&id, 0).unwrap();
+    assert_eq!(
+        Shm::info_of(&id).unwrap().mode,
+        0o600,
+        "owner rw always included"
+    );
+    assert!(
+        !Shm::info_of(&id).unwrap().persistent,
+        "chmod keeps the volatile mark"
+    );
+}
+
+#[test]
+fn errors_carry_kind_errno_and_message() {
+    let id = unique("err");
+    let _cleanup = Cleanup(id.clone());
+    let err = Shm::attach(&id).unwrap_err();
+    assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
+    assert_eq!(err.raw_os_error(), None, "the documented tradeoff");
+    let inner = ipcshm::Error::from_io(&err).unwrap();
+    assert!(err.to_string().ends_with("(os error 2)"), "{}", err);
+    assert!(err.to_string().starts_with(inner.message()));
+
+    let mut orig = Shm::create(&id, 100).unwrap();
+    orig.as_mut_slice()[..4].copy_from_slice(b"mine");
+    let err = Shm::create(&id, 5000).unwrap_err();
+    assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
+    assert_eq!(
+        &orig.as_slice()[..4],
+        b"mine",
+        "the existing object is untouched"
+    );
+    assert_eq!(Shm::info_of(&id).unwrap().size, 100);
+
+    for bad in ["no-slash", "/a/b", "key:zz", "shmid:-1", "/."] {
+        let err = Shm::attach(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}: {}", bad, err);
+        assert_eq!(ipcshm::errno(&err), Some(EINVAL));
+        assert!(
+            err.to_string().contains(bad),
+            "the message {:?} does not name {}",
+            err.to_string(),
+            bad
+        );
+    }
+    let err = Shm::create(&unique("zero"), 0).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    let err = ShmOptions::new()
+        .perms(0o1777)
+        .create(&unique("perm"), 1)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    let err = Shm::attach("/nul\0byte").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(ipcshm::errno(&err), Some(EINVAL));
+    let err = Shm::create("private", 1 << 62).unwrap_err();
+    eprintln!("huge System V segment: {:?}: {}", err.kind(), err);
+    assert!(
+        matches!(ipcshm::errno(&err), Some(EINVAL) | Some(12) | Some(28)),
+        "{}",
+        err
+    );
+}
+
+/// Runs the child as user nobody; None when that is impossible (not root).
+fn as_nobody(mut cmd: Command) -> Option<Output> {
+    if unsafe { geteuid() } != 0 {
+        eprintln!("SKIP: permission checks need root to run a child as another user");
+        return None;
+    }
+    cmd.uid(NOBODY).gid(NOBODY);
+    match run(cmd) {
+        Ok(out) => Some(out),
+        Err(e) => {
+            eprintln!("SKIP: cannot run a child as uid {}: {}", NOBODY, e);
+            None
+        }
+    }
+}
+
+#[test]
+fn permissions_of_other_users() {
+    if let Some((role, id)) = child_role() {
+        match role.as_str() {
+            "denied" => {
+                let err = Shm::attach(&id).unwrap_err();
+                assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
+                let err = Shm::attach_readonly(&id).unwrap_err();
+                assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
+                let err = Shm::chmod(&id, 0o666).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+            }
+            "readable" => {
+                let ro = Shm::attach_readonly(&id).unwrap();
+                assert_eq!(&ro.as_slice()[..6], b"secret");
+                let err = Shm::attach(&id).unwrap_err();
+                assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
+                assert!(Shm::info_of(&id).is_ok(), "info needs only read permission");
+            }
+            "create" => {
+                let shm = ShmOptions::new()
+                    .persistent(true)
+                    .perms(0o666)
+                    .create(&id, 64)
+                    .unwrap();
+                assert_eq!(shm.info().unwrap().uid, NOBODY);
+            }
+            other => panic!("role {}", other),
+        }
+        println!("child role {} ok", role);
+        return;
+    }
+    let test = "permissions_of_other_users";
+    let id = unique("perm");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 64).unwrap(); // 0600
+    shm.as_mut_slice()[..6].copy_from_slice(b"secret");
+    let out = match as_nobody(child(test, "denied", &id)) {
+        Some(out) => out,
+        None => return,
+    };
+    expect_success("denied", &out);
+    Shm::chmod(&id, 0o644).unwrap();
+    let out = as_nobody(child(test, "readable", &id)).unwrap();
+    expect_success("readable", &out);
+
+    // An object of another user: open_or_create refuses it.
+    let theirs = unique("theirs");
+    let _cleanup_theirs = Cleanup(theirs.clone());
+    let out = as_nobody(child(test, "create", &theirs)).unwrap();
+    expect_success("create", &out);
+    assert_eq!(Shm::info_of(&theirs).unwrap().uid, NOBODY);
+    let err = ShmOptions::new().open_or_create(&theirs, 64).unwrap_err();
+    assert_error(&err, ErrorKind::PermissionDenied, EACCES, &theirs);
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Shm>();
+    send_sync::<Shm<ReadOnly>>();
+    let id = unique("threads");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 1 << 16).unwrap();
+    for (i, b) in shm.as_mut_slice().iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let shm = &shm;
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(move || {
+                let sum: u64 = shm.as_slice().iter().map(|&b| b as u64).sum();
+                assert_eq!(sum, 256 * (255 * 256 / 2));
+                assert_eq!(shm.info().unwrap().size, 1 << 16);
+            });
+        }
+    });
+    // Moved to another thread and dropped there.
+    let moved = Shm::attach(&id).unwrap();
+    std::thread::spawn(move || drop(moved)).join().unwrap();
+}
+
+#[test]
+fn library_facts() {
+    let (major, _, _) = ipcshm::library_version();
+    assert_eq!(major, ipcshm::sys::IPCSHM_VERSION_MAJOR);
+    assert!(ipcshm::page_size().is_power_of_two());
+}
