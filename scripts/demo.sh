@@ -1,22 +1,20 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs the demo: one process creates a shared memory
-# object and writes into it; another process attaches it by id and reads it.
+# Sets up, builds, and runs the demo: processes in four languages share one
+# object, then two C processes share a System V segment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
-demo=build/examples/ipcshm-demo
+build=build
 
 echo
-echo "== POSIX object, two processes =="
-coproc writer { "$demo" write; }
-read -r id <&"${writer[0]}"
-"$demo" read "$id"
-wait "$writer_PID"
-if [ -e "/dev/shm$id" ]; then echo "demo: $id still exists" >&2; exit 1; fi
-echo "demo: $id is gone now that both processes detached (volatile)"
+echo "== One POSIX object, four languages: C creates; Python, Rust, C++ attach by id =="
+cargo_args=()
+command -v cargo >/dev/null 2>&1 && cargo_args=(--cargo "$(command -v cargo)")
+python3 examples/exchange.py "$build" "${cargo_args[@]}"
 
 echo
-echo "== System V segment, two processes =="
+echo "== A System V segment, two C processes =="
+demo=$build/examples/ipcshm-demo
 coproc writer { "$demo" write private; }
 read -r id <&"${writer[0]}"
 "$demo" read "$id"
