@@ -72,6 +72,13 @@ extern "C" {
 #define IPCSHM_EXPORT
 #endif
 
+/* C++ callers may rely on it: no function of the library throws. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define IPCSHM_NOEXCEPT noexcept
+#else
+#define IPCSHM_NOEXCEPT
+#endif
+
 /* The version of this header; ipcshm_version() gives the library's. */
 #define IPCSHM_VERSION_MAJOR 1
 #define IPCSHM_VERSION_MINOR 0
@@ -132,55 +139,55 @@ typedef struct ipcshm_info {
  * leaves nothing behind. System V sizes are those the kernel keeps (not rounded
  * to pages). */
 IPCSHM_EXPORT int ipcshm_create(const char *id, uint64_t size, uint32_t perms,
-                                uint32_t flags, ipcshm_t **out);
+                                uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
 /* Maps the existing object `id` ("/name", "key:...", "shmid:N"), read-write or,
  * with IPCSHM_READONLY, read-only (which needs only read permission). A missing
  * object is -ENOENT; a volatile POSIX object whose users are all gone is -ENOENT
  * too (and is removed). */
-IPCSHM_EXPORT int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out);
+IPCSHM_EXPORT int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
 /* Unmaps and frees the handle. A volatile object is destroyed when its last user
  * detaches. Detaching a handle twice is -EBADF; NULL is -EINVAL. */
-IPCSHM_EXPORT int ipcshm_detach(ipcshm_t *h);
+IPCSHM_EXPORT int ipcshm_detach(ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Removes the name of an object ("/name": shm_unlink; System V: IPC_RMID). Users
  * that have it mapped keep their memory. An object already gone is 0, as
  * InterProcessCommunication.jl's shmrm. */
-IPCSHM_EXPORT int ipcshm_remove(const char *id);
+IPCSHM_EXPORT int ipcshm_remove(const char *id) IPCSHM_NOEXCEPT;
 
 /* The address of the mapping; NULL for an invalid handle. */
-IPCSHM_EXPORT void *ipcshm_pointer(const ipcshm_t *h);
+IPCSHM_EXPORT void *ipcshm_pointer(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* The size of the mapping in bytes; 0 for an invalid handle. */
-IPCSHM_EXPORT uint64_t ipcshm_size(const ipcshm_t *h);
+IPCSHM_EXPORT uint64_t ipcshm_size(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* The canonical id ("/name" or "shmid:N") that attaches the same object from
  * another process; NULL for an invalid handle. Valid until ipcshm_detach(h). */
-IPCSHM_EXPORT const char *ipcshm_id(const ipcshm_t *h);
+IPCSHM_EXPORT const char *ipcshm_id(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Fills *info for the object `id` (needs no more than read permission). */
-IPCSHM_EXPORT int ipcshm_info(const char *id, ipcshm_info_t *info);
+IPCSHM_EXPORT int ipcshm_info(const char *id, ipcshm_info_t *info) IPCSHM_NOEXCEPT;
 
 /* Fills *info for the object that the handle maps. */
-IPCSHM_EXPORT int ipcshm_handle_info(const ipcshm_t *h, ipcshm_info_t *info);
+IPCSHM_EXPORT int ipcshm_handle_info(const ipcshm_t *h, ipcshm_info_t *info) IPCSHM_NOEXCEPT;
 
 /* Sets the permission bits of `id` to `perms` | 0600 (System V: IPC_SET;
  * POSIX: fchmod, keeping the volatile mark). Only the owner (or root) may. */
-IPCSHM_EXPORT int ipcshm_chmod(const char *id, uint32_t perms);
+IPCSHM_EXPORT int ipcshm_chmod(const char *id, uint32_t perms) IPCSHM_NOEXCEPT;
 
 /* (major << 16) | (minor << 8) | patch of the library that is loaded. */
-IPCSHM_EXPORT uint32_t ipcshm_version(void);
+IPCSHM_EXPORT uint32_t ipcshm_version(void) IPCSHM_NOEXCEPT;
 
 /* The text of an errno value; `err` may be negative or positive. Never NULL. */
-IPCSHM_EXPORT const char *ipcshm_strerror(int err);
+IPCSHM_EXPORT const char *ipcshm_strerror(int err) IPCSHM_NOEXCEPT;
 
 /* The message of the last failure on this thread ("" if none yet). The string
  * stays valid until the next failing call on this thread. */
-IPCSHM_EXPORT const char *ipcshm_last_error(void);
+IPCSHM_EXPORT const char *ipcshm_last_error(void) IPCSHM_NOEXCEPT;
 
 /* The size of a page in bytes. */
-IPCSHM_EXPORT uint64_t ipcshm_page_size(void);
+IPCSHM_EXPORT uint64_t ipcshm_page_size(void) IPCSHM_NOEXCEPT;
 
 /* Low-level System V, as InterProcessCommunication.jl has them (shmget, shmat,
  * shmdt, shmctl, shmrm). No lifetime management: the caller decides. */
@@ -188,29 +195,29 @@ IPCSHM_EXPORT uint64_t ipcshm_page_size(void);
 /* shmget(key, size, shmflg): key 0 is IPC_PRIVATE. shmflg is shmget's (IPC_CREAT,
  * IPC_EXCL, permission bits). */
 IPCSHM_EXPORT int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg,
-                                  int32_t *shmid);
+                                  int32_t *shmid) IPCSHM_NOEXCEPT;
 
 /* shmat(shmid, NULL, readonly ? SHM_RDONLY : 0). */
-IPCSHM_EXPORT int ipcshm_sysv_attach(int32_t shmid, int readonly, void **ptr);
+IPCSHM_EXPORT int ipcshm_sysv_attach(int32_t shmid, int readonly, void **ptr) IPCSHM_NOEXCEPT;
 
 /* shmdt(ptr). An address that is not attached is -EINVAL. */
-IPCSHM_EXPORT int ipcshm_sysv_detach(const void *ptr);
+IPCSHM_EXPORT int ipcshm_sysv_detach(const void *ptr) IPCSHM_NOEXCEPT;
 
 /* shmctl(shmid, cmd, buf). `buf` points to a struct shmid_ds (IPC_STAT, IPC_SET,
  * SHM_STAT) or struct shminfo / shm_info (IPC_INFO, SHM_INFO) of `bufsize` bytes;
  * a buffer shorter than the command needs is -EINVAL. IPC_RMID, SHM_LOCK and
  * SHM_UNLOCK take no buffer (buf may be NULL). */
 IPCSHM_EXPORT int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void *buf,
-                                  uint64_t bufsize);
+                                  uint64_t bufsize) IPCSHM_NOEXCEPT;
 
 /* shmctl(shmid, IPC_RMID). A segment already removed is 0. */
-IPCSHM_EXPORT int ipcshm_sysv_remove(int32_t shmid);
+IPCSHM_EXPORT int ipcshm_sysv_remove(int32_t shmid) IPCSHM_NOEXCEPT;
 
 /* sizeof(struct shmid_ds) on this platform, for callers without the C headers. */
-IPCSHM_EXPORT uint64_t ipcshm_sysv_shmid_ds_size(void);
+IPCSHM_EXPORT uint64_t ipcshm_sysv_shmid_ds_size(void) IPCSHM_NOEXCEPT;
 
 /* ftok(path, proj): proj must be 1..255. */
-IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key);
+IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCSHM_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,7 @@ int hand_out(core::SegmentPtr seg, ipcshm_t** out) {
 extern "C" {
 
 int ipcshm_create(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
-                  ipcshm_t** out) {
+                  ipcshm_t** out) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_create: id is NULL");
     if (!out) return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): out is NULL", id);
@@ -93,7 +93,7 @@ int ipcshm_create(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
   });
 }
 
-int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) {
+int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_attach: id is NULL");
     if (!out) return core::fail_msg(EINVAL, "ipcshm_attach(\"%.64s\"): out is NULL", id);
@@ -106,7 +106,7 @@ int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) {
   });
 }
 
-int ipcshm_detach(ipcshm_t* h) {
+int ipcshm_detach(ipcshm_t* h) noexcept {
   return guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_detach: handle is NULL");
     core::SegmentPtr seg = handles::take(h);
@@ -117,28 +117,28 @@ int ipcshm_detach(ipcshm_t* h) {
   });
 }
 
-int ipcshm_remove(const char* id) {
+int ipcshm_remove(const char* id) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_remove: id is NULL");
     return core::remove(id);
   });
 }
 
-void* ipcshm_pointer(const ipcshm_t* h) {
+void* ipcshm_pointer(const ipcshm_t* h) noexcept {
   return handles::with(h, static_cast<void*>(nullptr),
                        [](const core::Segment& s) { return s.addr(); });
 }
 
-uint64_t ipcshm_size(const ipcshm_t* h) {
+uint64_t ipcshm_size(const ipcshm_t* h) noexcept {
   return handles::with(h, uint64_t{0}, [](const core::Segment& s) { return s.size(); });
 }
 
-const char* ipcshm_id(const ipcshm_t* h) {
+const char* ipcshm_id(const ipcshm_t* h) noexcept {
   return handles::with(h, static_cast<const char*>(nullptr),
                        [](const core::Segment& s) { return s.id().c_str(); });
 }
 
-int ipcshm_info(const char* id, ipcshm_info_t* info) {
+int ipcshm_info(const char* id, ipcshm_info_t* info) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_info: id is NULL");
     if (int rc = check_info(info, "ipcshm_info"); rc < 0) return rc;
@@ -149,7 +149,7 @@ int ipcshm_info(const char* id, ipcshm_info_t* info) {
   });
 }
 
-int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) {
+int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) noexcept {
   return guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_handle_info: handle is NULL");
     if (int rc = check_info(info, "ipcshm_handle_info"); rc < 0) return rc;
@@ -163,7 +163,7 @@ int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) {
   });
 }
 
-int ipcshm_chmod(const char* id, uint32_t perms) {
+int ipcshm_chmod(const char* id, uint32_t perms) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_chmod: id is NULL");
     if (perms & ~core::kPermMask)
@@ -173,46 +173,46 @@ int ipcshm_chmod(const char* id, uint32_t perms) {
   });
 }
 
-uint32_t ipcshm_version(void) { return IPCSHM_VERSION; }
+uint32_t ipcshm_version(void) noexcept { return IPCSHM_VERSION; }
 
-const char* ipcshm_strerror(int err) { return core::error_text(err); }
+const char* ipcshm_strerror(int err) noexcept { return core::error_text(err); }
 
-const char* ipcshm_last_error(void) { return core::last_error(); }
+const char* ipcshm_last_error(void) noexcept { return core::last_error(); }
 
-uint64_t ipcshm_page_size(void) { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
+uint64_t ipcshm_page_size(void) noexcept { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
 
-int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg, int32_t* shmid) {
+int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg, int32_t* shmid) noexcept {
   return guarded([&] {
     if (!shmid) return core::fail_msg(EINVAL, "ipcshm_sysv_get: shmid is NULL");
     return core::sysv::get(key, size, shmflg, shmid);
   });
 }
 
-int ipcshm_sysv_attach(int32_t shmid, int readonly, void** ptr) {
+int ipcshm_sysv_attach(int32_t shmid, int readonly, void** ptr) noexcept {
   return guarded([&] {
     if (!ptr) return core::fail_msg(EINVAL, "ipcshm_sysv_attach: ptr is NULL");
     return core::sysv::attach_raw(shmid, readonly != 0, ptr);
   });
 }
 
-int ipcshm_sysv_detach(const void* ptr) {
+int ipcshm_sysv_detach(const void* ptr) noexcept {
   return guarded([&] {
     if (!ptr) return core::fail_msg(EINVAL, "ipcshm_sysv_detach: ptr is NULL");
     return core::sysv::detach_raw(ptr);
   });
 }
 
-int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void* buf, uint64_t bufsize) {
+int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void* buf, uint64_t bufsize) noexcept {
   return guarded([&] { return core::sysv::ctl(shmid, cmd, buf, bufsize); });
 }
 
-int ipcshm_sysv_remove(int32_t shmid) {
+int ipcshm_sysv_remove(int32_t shmid) noexcept {
   return guarded([&] { return core::sysv::remove_raw(shmid); });
 }
 
-uint64_t ipcshm_sysv_shmid_ds_size(void) { return core::sysv::shmid_ds_size(); }
+uint64_t ipcshm_sysv_shmid_ds_size(void) noexcept { return core::sysv::shmid_ds_size(); }
 
-int ipcshm_ftok(const char* path, int32_t proj, int32_t* key) {
+int ipcshm_ftok(const char* path, int32_t proj, int32_t* key) noexcept {
   return guarded([&] {
     if (!path) return core::fail_msg(EINVAL, "ipcshm_ftok: path is NULL");
     if (!key) return core::fail_msg(EINVAL, "ipcshm_ftok: key is NULL");

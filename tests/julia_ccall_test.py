@@ -40,7 +40,7 @@ def c_prototypes(header):
     src = open(header).read()
     src = re.sub(r"/\*.*?\*/", "", src, flags=re.S)
     protos = {}
-    for m in re.finditer(r"IPCSHM_EXPORT\s+([^;(]*?)\b(ipcshm_\w+)\s*\(([^)]*)\)\s*;", src):
+    for m in re.finditer(r"IPCSHM_EXPORT\s+([^;(]*?)\b(ipcshm_\w+)\s*\(([^)]*)\)\s*(?:IPCSHM_NOEXCEPT\s*)?;", src):
         ret, name, args = m.group(1), m.group(2), m.group(3).strip()
         params = []
         if args and args != "void":

@@ -56,6 +56,7 @@ def parse(text, export_macro="IPCSHM_EXPORT"):
         'enums': {NAME: value}, 'typedefs': [normalized]}"""
     text = _strip_preprocessor(_strip_comments(text))
     text = re.sub(r"\b%s\b" % export_macro, " ", text)
+    text = re.sub(r"\bIPCSHM_NOEXCEPT\b", " ", text)   # empty in C
     result = {"prototypes": {}, "structs": {}, "enums": {}, "typedefs": []}
     for st in _statements(text):
         if not st:
