@@ -24,6 +24,7 @@
 
 namespace {
 
+using testutil::id_of;
 using testutil::HandleGuard;
 using testutil::key_id;
 using testutil::posix_exists;
@@ -49,11 +50,6 @@ constexpr bool kUnderAsan = false;
 
 // ---------------------------------------------------------------------------
 // Helpers local to this file.
-
-std::string id_of(const ipcshm_t* h) {
-  const char* id = h ? ipcshm_id(h) : nullptr;
-  return id ? std::string(id) : std::string();
-}
 
 // N of "shmid:N", or -1 if the id has not that form.
 int shmid_of(const std::string& id) {

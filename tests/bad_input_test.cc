@@ -24,6 +24,8 @@
 
 namespace {
 
+using testutil::id_of;
+using testutil::fresh_info;
 using testutil::HandleGuard;
 using testutil::key_id;
 using testutil::posix_exists;
@@ -32,18 +34,6 @@ using testutil::unique_key;
 using testutil::unique_name;
 
 int g_cases = 0;  // checks made, printed by the last test
-
-std::string id_of(const ipcshm_t* h) {
-  const char* id = h ? ipcshm_id(h) : nullptr;
-  return id ? std::string(id) : std::string();
-}
-
-ipcshm_info_t fresh_info() {
-  ipcshm_info_t info;
-  std::memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  return info;
-}
 
 // A name that never exists; a failure on it leaves a message that contains it.
 const std::string& marker() {

@@ -20,24 +20,14 @@
 
 namespace {
 
+using testutil::id_of;
+using testutil::fresh_info;
 using testutil::HandleGuard;
 using testutil::key_id;
 using testutil::posix_exists;
 using testutil::RemoveGuard;
 using testutil::unique_key;
 using testutil::unique_name;
-
-std::string id_of(const ipcshm_t* h) {
-  const char* id = h ? ipcshm_id(h) : nullptr;
-  return id ? std::string(id) : std::string();
-}
-
-ipcshm_info_t fresh_info() {
-  ipcshm_info_t info;
-  std::memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  return info;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

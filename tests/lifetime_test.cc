@@ -17,10 +17,19 @@
 #include <functional>
 #include <string>
 
+#include "process_util.hpp"
 #include "test_util.hpp"
 
 namespace {
 
+using testutil::fresh_info;
+using testutil::Child;
+using testutil::describe_status;
+using testutil::fill_pattern;
+using testutil::has_pattern;
+using testutil::is_zero;
+using testutil::kTimeoutMs;
+using testutil::Pipe;
 using testutil::exited_with;
 using testutil::HandleGuard;
 using testutil::key_id;
@@ -31,174 +40,7 @@ using testutil::sysv_exists;
 using testutil::unique_key;
 using testutil::unique_name;
 
-constexpr int kTimeoutMs = 10000;
 
-// ---------------------------------------------------------------------------
-// Helpers local to this file.
-
-// A close-on-exec pipe; the ends close with the object (in the parent: children
-// leave through _exit, so their copies are closed by the kernel).
-class Pipe {
- public:
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) == 0) {
-      r_ = fds[0];
-      w_ = fds[1];
-    }
-  }
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-
-  bool ok() const { return r_ >= 0 && w_ >= 0; }
-  int read_fd() const { return r_; }
-  int write_fd() const { return w_; }
-  void close_read() {
-    if (r_ >= 0) ::close(r_);
-    r_ = -1;
-  }
-  void close_write() {
-    if (w_ >= 0) ::close(w_);
-    w_ = -1;
-  }
-
-  bool put(const void* data, size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      ssize_t k = ::write(w_, p, n);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) return false;
-      p += k;
-      n -= static_cast<size_t>(k);
-    }
-    return true;
-  }
-  bool put_byte(char c = 'x') { return put(&c, 1); }
-
-  // Reads exactly n bytes, waiting at most timeout_ms for each chunk.
-  bool get(void* data, size_t n, int timeout_ms = kTimeoutMs) {
-    char* p = static_cast<char*>(data);
-    while (n > 0) {
-      struct pollfd pfd = {r_, POLLIN, 0};
-      int pr = ::poll(&pfd, 1, timeout_ms);
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr <= 0) return false;
-      ssize_t k = ::read(r_, p, n);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) return false;
-      p += k;
-      n -= static_cast<size_t>(k);
-    }
-    return true;
-  }
-  bool get_byte(int timeout_ms = kTimeoutMs) {
-    char c;
-    return get(&c, 1, timeout_ms);
-  }
-
-  // Everything until end of file.
-  std::string slurp() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t k = ::read(r_, buf, sizeof buf);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) break;
-      out.append(buf, static_cast<size_t>(k));
-    }
-    return out;
-  }
-
- private:
-  int r_ = -1;
-  int w_ = -1;
-};
-
-// A forked child that runs fn and exits with its result; killed and reaped by
-// the destructor if the test did not wait for it (so a failing test never leaves
-// a child blocked on a pipe).
-class Child {
- public:
-  explicit Child(const std::function<int()>& fn) {
-    std::fflush(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int rc = 99;
-      try {
-        rc = fn();
-      } catch (...) {
-        rc = 98;
-      }
-      ::_exit(rc);
-    }
-  }
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  int wait() {
-    if (reaped_ || pid_ <= 0) return status_;
-    while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-    return status_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = -1;
-};
-
-std::string describe_status(int status) {
-  if (status == -1) return "fork failed";
-  if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  return "status " + std::to_string(status);
-}
-
-uint8_t pattern_byte(size_t i, uint8_t seed) {
-  return static_cast<uint8_t>((i * 131u + seed) ^ (i >> 8));
-}
-
-void fill_pattern(void* p, size_t n, uint8_t seed) {
-  auto* b = static_cast<uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i) b[i] = pattern_byte(i, seed);
-}
-
-bool has_pattern(const void* p, size_t n, uint8_t seed) {
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i)
-    if (b[i] != pattern_byte(i, seed)) return false;
-  return true;
-}
-
-bool is_zero(const void* p, size_t n) {
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i)
-    if (b[i] != 0) return false;
-  return true;
-}
-
-
-ipcshm_info_t new_info() {
-  ipcshm_info_t info{};
-  info.struct_size = sizeof info;
-  return info;
-}
 
 bool killed_by(int status, int sig) { return WIFSIGNALED(status) && WTERMSIG(status) == sig; }
 
@@ -230,13 +72,13 @@ TEST(LifetimePosix, VolatileObjectDestroyedWhenCreatorAloneDetaches) {
   EXPECT_TRUE(posix_exists(name));
 
   // Volatile: the mark is reported in flags, not in mode.
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(name.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(static_cast<uint32_t>(IPCSHM_KIND_POSIX), info.kind);
   EXPECT_EQ(0u, info.flags & IPCSHM_PERSISTENT);
   EXPECT_EQ(0640u, info.mode);
   EXPECT_EQ(1000u, info.size);
-  ipcshm_info_t hinfo = new_info();
+  ipcshm_info_t hinfo = fresh_info();
   ASSERT_EQ(0, ipcshm_handle_info(h.get(), &hinfo)) << ipcshm_last_error();
   EXPECT_EQ(0u, hinfo.flags & IPCSHM_PERSISTENT);
   EXPECT_EQ(0640u, hinfo.mode);
@@ -244,7 +86,7 @@ TEST(LifetimePosix, VolatileObjectDestroyedWhenCreatorAloneDetaches) {
   ASSERT_EQ(0, ipcshm_detach(h.release())) << ipcshm_last_error();
   EXPECT_FALSE(posix_exists(name)) << "the last user detached, the name must be gone";
   expect_attach_enoent(name);
-  ipcshm_info_t gone = new_info();
+  ipcshm_info_t gone = fresh_info();
   EXPECT_EQ(-ENOENT, ipcshm_info(name.c_str(), &gone));
   EXPECT_STRNE("", ipcshm_last_error());
   EXPECT_EQ(0, ipcshm_remove(name.c_str())) << "already gone is 0";
@@ -276,7 +118,7 @@ TEST(LifetimePosix, VolatileObjectSurvivesCreatorDetachWhileAnotherProcessHoldsI
 
   ASSERT_EQ(0, ipcshm_detach(h.release())) << ipcshm_last_error();
   EXPECT_TRUE(posix_exists(name)) << "destroyed while another process still holds it";
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   EXPECT_EQ(0, ipcshm_info(name.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(0u, info.flags & IPCSHM_PERSISTENT);
   {
@@ -517,7 +359,7 @@ TEST(LifetimePosix, PersistentObjectStaysAfterEveryDetachAndExitUntilRemoved) {
   ASSERT_TRUE(exited_with(status, 0)) << describe_status(status);
   ASSERT_TRUE(posix_exists(name));
 
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(name.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(static_cast<uint32_t>(IPCSHM_PERSISTENT), info.flags & IPCSHM_PERSISTENT);
   EXPECT_EQ(0640u, info.mode);
@@ -592,7 +434,7 @@ TEST_P(LifetimeSysvVolatile, MarkedAtCreateAttachableByShmidAndGoneWithTheLastUs
   EXPECT_EQ(1u, ds.shm_nattch);
   EXPECT_EQ(size, ds.shm_segsz);
 
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(id.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(static_cast<uint32_t>(IPCSHM_KIND_SYSV), info.kind);
   EXPECT_EQ(0u, info.flags & IPCSHM_PERSISTENT);
@@ -601,14 +443,14 @@ TEST_P(LifetimeSysvVolatile, MarkedAtCreateAttachableByShmidAndGoneWithTheLastUs
   EXPECT_EQ(1u, info.nattch);
   EXPECT_EQ(size, info.size);
   EXPECT_EQ(static_cast<int32_t>(getpid()), info.cpid);
-  ipcshm_info_t hinfo = new_info();
+  ipcshm_info_t hinfo = fresh_info();
   ASSERT_EQ(0, ipcshm_handle_info(h.get(), &hinfo)) << ipcshm_last_error();
   EXPECT_EQ(0u, hinfo.flags & IPCSHM_PERSISTENT);
 
   if (by_key) {
     // The key is released once the segment is marked: not attachable by it.
     expect_attach_enoent(requested);
-    ipcshm_info_t kinfo = new_info();
+    ipcshm_info_t kinfo = fresh_info();
     EXPECT_EQ(-ENOENT, ipcshm_info(requested.c_str(), &kinfo));
   }
 
@@ -680,7 +522,7 @@ TEST(LifetimeSysv, VolatileSegmentGoneAfterSigkillOfItsCreator) {
   ASSERT_GE(shmid, 0);
   RemoveGuard rm("shmid:" + std::to_string(shmid));
   EXPECT_TRUE(sysv_exists(shmid));
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(("shmid:" + std::to_string(shmid)).c_str(), &info))
       << ipcshm_last_error();
   EXPECT_EQ(0u, info.flags & IPCSHM_PERSISTENT);
@@ -738,7 +580,7 @@ TEST(LifetimeSysv, PersistentKeySegmentStaysUntilRemoved) {
   struct shmid_ds ds;
   ASSERT_EQ(0, ::shmctl(shmid, IPC_STAT, &ds));
   EXPECT_FALSE(ds.shm_perm.mode & SHM_DEST) << "a persistent segment must not be marked";
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(kid.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(static_cast<uint32_t>(IPCSHM_PERSISTENT), info.flags & IPCSHM_PERSISTENT);
   EXPECT_EQ(key, info.key);

@@ -19,6 +19,7 @@
 
 namespace {
 
+using testutil::fresh_info;
 using testutil::drop_to_nobody;
 using testutil::exited_with;
 using testutil::HandleGuard;
@@ -54,12 +55,6 @@ bool can_become_nobody() { return ::geteuid() == 0 && nobody_uid() != static_cas
     if (!can_become_nobody())                                                 \
       GTEST_SKIP() << "needs to run as root on a system with a nobody user"; \
   } while (0)
-
-ipcshm_info_t new_info() {
-  ipcshm_info_t info{};
-  info.struct_size = sizeof info;
-  return info;
-}
 
 uint8_t pattern_byte(size_t i, uint8_t seed) { return static_cast<uint8_t>(i * 29u + seed); }
 
@@ -135,7 +130,7 @@ class Permissions : public ::testing::TestWithParam<Kind> {
   }
 
   uint32_t mode_now() {
-    ipcshm_info_t info = new_info();
+    ipcshm_info_t info = fresh_info();
     EXPECT_EQ(0, ipcshm_info(id_.c_str(), &info)) << ipcshm_last_error();
     return info.mode;
   }
@@ -182,7 +177,7 @@ TEST_P(Permissions, Mode0644LetsAnotherUserReadButNotWrite) {
     }
     if (!attach_fails_with(id, 0, -EACCES)) return 4;
     // info needs only read permission.
-    ipcshm_info_t info = new_info();
+    ipcshm_info_t info = fresh_info();
     if (ipcshm_info(id.c_str(), &info) != 0) return 5;
     if (info.mode != 0644u || info.uid != 0u || info.size != kSize) return 6;
     const uint32_t persistent =
@@ -253,7 +248,7 @@ TEST_P(Permissions, ChmodByAnotherUserFails) {
 
 TEST_P(Permissions, ChmodByOwnerChangesTheModeAndKeepsTheLifetime) {
   ASSERT_NO_FATAL_FAILURE(create(0600));
-  ipcshm_info_t before = new_info();
+  ipcshm_info_t before = fresh_info();
   ASSERT_EQ(0, ipcshm_info(id_.c_str(), &before)) << ipcshm_last_error();
   const uint32_t persistent =
       GetParam() == Kind::SysvKey ? static_cast<uint32_t>(IPCSHM_PERSISTENT) : 0u;
@@ -263,11 +258,11 @@ TEST_P(Permissions, ChmodByOwnerChangesTheModeAndKeepsTheLifetime) {
   for (uint32_t mode : modes) {
     ASSERT_EQ(0, ipcshm_chmod(id_.c_str(), mode)) << std::oct << mode << ": "
                                                    << ipcshm_last_error();
-    ipcshm_info_t info = new_info();
+    ipcshm_info_t info = fresh_info();
     ASSERT_EQ(0, ipcshm_info(id_.c_str(), &info)) << ipcshm_last_error();
     EXPECT_EQ(mode, info.mode) << std::oct << "chmod 0" << mode;
     EXPECT_EQ(persistent, info.flags & IPCSHM_PERSISTENT) << "chmod changed the lifetime";
-    ipcshm_info_t hinfo = new_info();
+    ipcshm_info_t hinfo = fresh_info();
     ASSERT_EQ(0, ipcshm_handle_info(handle_.get(), &hinfo)) << ipcshm_last_error();
     EXPECT_EQ(mode, hinfo.mode);
     EXPECT_EQ(persistent, hinfo.flags & IPCSHM_PERSISTENT);
@@ -284,7 +279,7 @@ TEST_P(Permissions, ChmodByOwnerChangesTheModeAndKeepsTheLifetime) {
     EXPECT_EQ(0644u, mode_now());
   }
   EXPECT_EQ(persistent, [&] {
-    ipcshm_info_t info = new_info();
+    ipcshm_info_t info = fresh_info();
     ipcshm_info(id_.c_str(), &info);
     return info.flags & IPCSHM_PERSISTENT;
   }());
@@ -299,7 +294,7 @@ TEST_P(Permissions, ChmodByOwnerChangesTheModeAndKeepsTheLifetime) {
       EXPECT_FALSE(sysv_exists(std::atoi(canonical_.c_str() + 6)));
       break;
     case Kind::SysvKey: {
-      ipcshm_info_t info = new_info();
+      ipcshm_info_t info = fresh_info();
       EXPECT_EQ(0, ipcshm_info(id_.c_str(), &info)) << "a persistent segment went away";
       break;
     }
@@ -352,7 +347,7 @@ TEST(PermissionsChmod, PersistentPosixKeepsItsFlag) {
         << ipcshm_last_error();
   }
   ASSERT_EQ(0, ipcshm_chmod(name.c_str(), 0640)) << ipcshm_last_error();
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(name.c_str(), &info)) << ipcshm_last_error();
   EXPECT_EQ(0640u, info.mode);
   EXPECT_EQ(static_cast<uint32_t>(IPCSHM_PERSISTENT), info.flags & IPCSHM_PERSISTENT);
@@ -388,9 +383,9 @@ uint32_t mode_of_new(const std::string& requested, uint32_t perms) {
   if (ipcshm_create(requested.c_str(), 64, perms, 0, &h) != 1) return ~0u;
   HandleGuard g(h);
   rm.reset(ipcshm_id(h));
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   if (ipcshm_handle_info(h, &info) != 0) return ~0u;
-  ipcshm_info_t by_id = new_info();
+  ipcshm_info_t by_id = fresh_info();
   if (ipcshm_info(ipcshm_id(h), &by_id) != 0 || by_id.mode != info.mode) return ~1u;
   return info.mode;
 }
@@ -483,7 +478,7 @@ int create_as_nobody(const std::string& id, uint64_t size) {
 }
 
 void expect_open_or_create_refused(const std::string& id, uint64_t size) {
-  ipcshm_info_t before = new_info();
+  ipcshm_info_t before = fresh_info();
   ASSERT_EQ(0, ipcshm_info(id.c_str(), &before)) << ipcshm_last_error();
   EXPECT_EQ(static_cast<uint32_t>(nobody_uid()), before.uid);
   EXPECT_EQ(0666u, before.mode);
@@ -506,7 +501,7 @@ void expect_open_or_create_refused(const std::string& id, uint64_t size) {
   if (h) ipcshm_detach(h);
 
   // Untouched.
-  ipcshm_info_t after = new_info();
+  ipcshm_info_t after = fresh_info();
   ASSERT_EQ(0, ipcshm_info(id.c_str(), &after)) << ipcshm_last_error();
   EXPECT_EQ(before.uid, after.uid);
   EXPECT_EQ(before.gid, after.gid);
@@ -541,7 +536,7 @@ TEST(PermissionsOpenOrCreate, RefusesAnotherUsersSysvKeySegment) {
   const int shmid = ::shmget(key, 0, 0);
   ASSERT_GE(shmid, 0);
   ASSERT_NO_FATAL_FAILURE(expect_open_or_create_refused(id, size));
-  ipcshm_info_t info = new_info();
+  ipcshm_info_t info = fresh_info();
   ASSERT_EQ(0, ipcshm_info(id.c_str(), &info));
   EXPECT_EQ(static_cast<uint32_t>(nobody_uid()), info.cuid);
   EXPECT_EQ(0, ipcshm_remove(id.c_str())) << ipcshm_last_error();

@@ -61,6 +61,20 @@ inline std::string key_id(int32_t key) {
   return buf;
 }
 
+// The canonical id of a handle, or "" for an invalid one.
+inline std::string id_of(const ipcshm_t* h) {
+  const char* id = h ? ipcshm_id(h) : nullptr;
+  return id ? std::string(id) : std::string();
+}
+
+// A zeroed ipcshm_info_t with struct_size set, ready for ipcshm_info().
+inline ipcshm_info_t fresh_info() {
+  ipcshm_info_t info;
+  std::memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  return info;
+}
+
 // Removes the object when the test ends, whatever way it ends.
 class RemoveGuard {
  public:

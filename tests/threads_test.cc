@@ -19,6 +19,8 @@
 
 namespace {
 
+using testutil::id_of;
+using testutil::fresh_info;
 using testutil::HandleGuard;
 using testutil::key_id;
 using testutil::posix_exists;
@@ -27,18 +29,6 @@ using testutil::unique_key;
 using testutil::unique_name;
 
 constexpr int kThreads = 8;
-
-std::string id_of(const ipcshm_t* h) {
-  const char* id = h ? ipcshm_id(h) : nullptr;
-  return id ? std::string(id) : std::string();
-}
-
-ipcshm_info_t fresh_info() {
-  ipcshm_info_t info;
-  std::memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  return info;
-}
 
 // One round of a worker: create, attach, info, handle_info, pointer, detach.
 // Returns the number of failed checks (gtest assertions work from any thread,
