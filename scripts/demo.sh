@@ -19,4 +19,16 @@ coproc writer { "$demo" write private; }
 read -r id <&"${writer[0]}"
 "$demo" read "$id"
 wait "$writer_PID"
+
+echo
+echo "== The ipcshm tool: the demo's objects were volatile and are gone; a persistent one stays until rm =="
+cli=$build/src/cli/ipcshm
+obj=$("$cli" create /ipcshm-demo-XXXXXX 64K --mode 0640)
+trap '"$cli" rm "$obj" 2>/dev/null || true' EXIT
+echo "hello from the demo" | "$cli" write "$obj"
+"$cli" ls
+"$cli" cat "$obj" --length 19
+echo
+"$cli" rm "$obj"
+trap - EXIT
 echo "demo: ok"
