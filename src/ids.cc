@@ -2,6 +2,7 @@
 
 #include <bsd/stdlib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -55,8 +56,11 @@ int parse_key(const char* text, Id* out) {
                       text);
     value = static_cast<long long>(std::strtoull(hex, nullptr, 16));
   } else {
+    // strtonum would also take leading blanks and '+': the id has one spelling.
     const char* err = nullptr;
-    value = strtonum(digits, INT32_MIN, UINT32_MAX, &err);
+    const char* first = digits[0] == '-' ? digits + 1 : digits;
+    if (!std::isdigit(static_cast<unsigned char>(*first))) err = "invalid";
+    if (!err) value = strtonum(digits, INT32_MIN, UINT32_MAX, &err);
     if (err)
       return fail_msg(EINVAL,
                       "invalid id \"%.64s\": a System V key is key:0x followed by "
@@ -73,7 +77,9 @@ int parse_key(const char* text, Id* out) {
 
 int parse_shmid(const char* text, Id* out) {
   const char* err = nullptr;
-  long long value = strtonum(text + 6, 0, INT_MAX, &err);
+  long long value = 0;
+  if (!std::isdigit(static_cast<unsigned char>(text[6]))) err = "invalid";
+  if (!err) value = strtonum(text + 6, 0, INT_MAX, &err);
   if (err)
     return fail_msg(EINVAL,
                     "invalid id \"%.64s\": a System V identifier is shmid: and a "

@@ -19,6 +19,8 @@
 namespace ipcshm::core::sysv {
 namespace {
 
+constexpr int kCreateAttempts = 100;
+
 class SysvSegment final : public Segment {
  public:
   SysvSegment(int shmid, SysvAttachment att, uint64_t size) : shmid_(shmid), att_(std::move(att)) {
@@ -163,15 +165,20 @@ int open_existing(int shmid, const std::string& what, uint32_t flags, uint64_t m
 int create(const Id& id, uint64_t size, uint32_t perms, uint32_t flags, SegmentPtr* out) {
   const key_t key = id.kind == IdKind::SysvPrivate ? IPC_PRIVATE : id.key;
   const int mode = static_cast<int>(perms | kOwnerReadWrite);
-  int shmid = ::shmget(key, size, IPC_CREAT | IPC_EXCL | mode);
-  if (shmid < 0) {
+  int shmid = -1;
+  for (int attempt = 0; shmid < 0; ++attempt) {
+    shmid = ::shmget(key, size, IPC_CREAT | IPC_EXCL | mode);
+    if (shmid >= 0) break;
     int err = errno;
-    if (err == EEXIST && (flags & IPCSHM_OPEN_OR_CREATE)) {
-      int existing = ::shmget(key, 0, 0);
-      if (existing < 0) return IPCSHM_FAIL_ERRNO("shmget(%s)", describe(id).c_str());
-      return open_existing(existing, describe(id), flags, size, true, out);
+    if (err != EEXIST || !(flags & IPCSHM_OPEN_OR_CREATE)) return shmget_error(err, id, size);
+    int existing = ::shmget(key, 0, 0);
+    if (existing >= 0) {
+      int rc = open_existing(existing, describe(id), flags, size, true, out);
+      if (rc != -ENOENT || attempt >= kCreateAttempts) return rc;
+    } else if (errno != ENOENT || attempt >= kCreateAttempts) {
+      return IPCSHM_FAIL_ERRNO("shmget(%s)", describe(id).c_str());
     }
-    return shmget_error(err, id, size);
+    // Removed between the two shmget calls: create it after all.
   }
   // The segment is new: shmget applied the mode exactly, and its size is size.
   int rc = map_segment(shmid, describe(id), size, flags, out);
