@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbsd-dev abigail-tools binutils
   passwd util-linux
   python3-pytest python3-numpy python3-cffi python3-sysv-ipc
+  clang libclang-rt-14-dev valgrind
 )
 # Rust: Debian's cargo, unless a toolchain (rustup) is already on PATH.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)

@@ -8,7 +8,28 @@ scripts/setup.sh build-test "$@"
 meson test -C build-test --print-errorlogs --num-processes 2
 
 echo
-echo "== core suites under -fsanitize=address,undefined =="
+echo "== core and hardening suites under -fsanitize=address,undefined =="
 scripts/setup.sh build-test-asan -Db_sanitize=address,undefined -Dabi_check=disabled "$@"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-test-asan --print-errorlogs --num-processes 2 --suite core
+  meson test -C build-test-asan --print-errorlogs --num-processes 2 --suite core --suite hardening
+
+# Hardening (tests/hardening/): the crash soak, thread stress and squatting tests
+# ran above with the normal build (suite 'hardening'); these need builds or
+# tools of their own.
+echo
+echo "== hardening: thread stress under -fsanitize=thread =="
+SECONDS=0
+tests/hardening/tsan.sh build-test-tsan "$@"
+echo "(tsan: ${SECONDS} s)"
+
+echo
+echo "== hardening: libFuzzer on id parsing =="
+SECONDS=0
+tests/hardening/fuzz.sh build-test-fuzz 10
+echo "(fuzz: ${SECONDS} s)"
+
+echo
+echo "== hardening: valgrind memcheck of the core suites =="
+SECONDS=0
+tests/hardening/valgrind.sh build-test
+echo "(valgrind: ${SECONDS} s)"
