@@ -35,6 +35,9 @@
  *       - System V: the segment is marked for removal (IPC_RMID) as soon as its
  *         creator has attached it. The kernel destroys it with its last attachment;
  *         until then it can still be attached by "shmid:N" (not by its key).
+ *         System V has no atomic create-and-mark: a creator killed in the few
+ *         microseconds between shmget and IPC_RMID leaves an ordinary segment
+ *         behind, for ipcrm or `ipcshm rm`.
  *       - POSIX: every handle holds a shared flock(2) on its descriptor; a handle
  *         that detaches and finds itself the only holder unlinks the name. A name
  *         whose holders all died is reclaimed by the next create or attach of it
