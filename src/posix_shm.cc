@@ -40,9 +40,12 @@ bool is_volatile(const struct stat& st) { return (st.st_mode & S_ISVTX) != 0; }
 
 class PosixSegment final : public Segment {
  public:
-  PosixSegment(std::string name, UniqueFd fd, Mapping map, bool volatile_object)
-      : fd_(std::move(fd)), map_(std::move(map)), volatile_(volatile_object),
-        owner_(::getpid()) {
+  // st: the object as fstat(2) saw it (for a volatile object, its st_dev and
+  // st_ino identify the file at detach).
+  PosixSegment(std::string name, UniqueFd fd, Mapping map, const struct stat& st)
+      : fd_(std::move(fd)), map_(std::move(map)), volatile_(is_volatile(st)),
+        // getpid() is a system call: only a volatile object needs the owner.
+        owner_(volatile_ ? ::getpid() : -1), dev_(st.st_dev), ino_(st.st_ino) {
     addr_ = map_.get();
     size_ = map_.size();
     id_ = std::move(name);
@@ -54,26 +57,39 @@ class PosixSegment final : public Segment {
     // always find itself "last". Only the process that attached may end the
     // object's life; a child that wants a say attaches anew.
     if (volatile_ && ::getpid() == owner_ && ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0)
-      unlink_if_same(id_, fd_.get());
+      unlink_if_named(id_, dev_, ino_);
   }
 
   int info(ipcshm_info_t* info) const override;
 
   // Unlinks `name` if it still names the file open as `fd` (and not an object
   // created under the same name since).
-  static void unlink_if_same(const std::string& name, int fd) {
-    struct stat mine, named;
-    if (::fstat(fd, &mine) != 0 || mine.st_nlink == 0) return;
-    if (::stat(path_of(name).c_str(), &named) != 0) return;
-    if (mine.st_dev == named.st_dev && mine.st_ino == named.st_ino)
-      ::shm_unlink(name.c_str());
+  // Unlinks `name` if it still names the file open as `fd` (and not an object
+  // created under the same name since). 0 if the name is gone or names another
+  // file now; -errno if shm_unlink failed (another user's object, say).
+  static int unlink_if_same(const std::string& name, int fd) {
+    struct stat mine;
+    if (::fstat(fd, &mine) != 0 || mine.st_nlink == 0) return 0;
+    return unlink_if_named(name, mine.st_dev, mine.st_ino);
+  }
+
+  // The same for a file whose identity is known: the st_dev and st_ino of an
+  // open file never change, and a file with no link left (st_nlink == 0) has no
+  // name that stat(2) could find, so no fstat(2) is needed.
+  static int unlink_if_named(const std::string& name, dev_t dev, ino_t ino) {
+    struct stat named;
+    if (::lstat(path_of(name).c_str(), &named) != 0) return 0;
+    if (named.st_dev != dev || named.st_ino != ino) return 0;
+    return ::shm_unlink(name.c_str()) == 0 || errno == ENOENT ? 0 : -errno;
   }
 
  private:
   UniqueFd fd_;
   Mapping map_;
   bool volatile_;
-  pid_t owner_;  // the process that attached (see the destructor)
+  pid_t owner_;  // the process that attached (see the destructor); volatile only
+  dev_t dev_;    // the file's identity (see unlink_if_named)
+  ino_t ino_;
 };
 
 void fill_info(const struct stat& st, ipcshm_info_t* info) {
@@ -126,65 +142,98 @@ int map_segment(const std::string& name, UniqueFd& fd, const struct stat& st,
   if (flags & IPCSHM_LOCKED) {
     if (int rc = lock_pages(addr, size, name); rc < 0) return rc;
   }
-  *out = std::make_unique<PosixSegment>(name, std::move(fd), std::move(map),
-                                        is_volatile(st));
+  *out = std::make_unique<PosixSegment>(name, std::move(fd), std::move(map), st);
   return 0;
 }
 
-// Takes a volatile object's shared lock, or finds that its users are all gone:
-// then removes it and gives -ENOENT.
-int join_volatile(const std::string& name, int fd, struct stat* st) {
-  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-    PosixSegment::unlink_if_same(name, fd);
-    return fail_msg(ENOENT,
-                    "shm_open(\"%s\"): No such file or directory (a volatile object "
-                    "whose users are all gone; removed)",
-                    name.c_str());
-  }
-  if (::flock(fd, LOCK_SH) != 0) return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
-  if (::fstat(fd, st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
-  if (st->st_nlink == 0)
-    return fail_msg(ENOENT,
-                    "shm_open(\"%s\"): No such file or directory (destroyed by its last "
-                    "user meanwhile)",
-                    name.c_str());
+// Opens an existing object without blocking (a FIFO planted in /dev/shm would
+// block open(2) for good) and refuses anything but a regular file.
+int open_object(const std::string& name, int oflag, UniqueFd* fd, struct stat* st) {
+  UniqueFd opened(::shm_open(name.c_str(), oflag | O_NONBLOCK, 0));
+  if (!opened) return IPCSHM_FAIL_ERRNO("shm_open(\"%s\")", name.c_str());
+  if (::fstat(opened.get(), st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+  if (!S_ISREG(st->st_mode))
+    return fail_msg(EINVAL, "\"%s\" is not a shared memory object (not a regular file in %s)",
+                    name.c_str(), kShmDir);
+  *fd = std::move(opened);
   return 0;
 }
 
-// An object has size 0 only while its creator (in another process) is between
-// shm_open and ftruncate: wait a little for it.
-int wait_for_size(const std::string& name, int fd, struct stat* st) {
-  for (int i = 0; st->st_size == 0 && i < 200; ++i) {
-    struct timespec pause = {0, 1000000};  // 1 ms, 200 ms at most
+// True if no process holds the volatile object open as fd: its users are all
+// gone. Then the name is removed (if it still names this file), and *unlinked
+// tells how that went (0, or -errno when this user may not remove it).
+bool is_dead(const std::string& name, int fd, int* unlinked) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) return false;  // held by a user
+  *unlinked = PosixSegment::unlink_if_same(name, fd);
+  ::flock(fd, LOCK_UN);
+  return true;
+}
+
+int dead_error(const std::string& name, int unlinked) {
+  if (unlinked == 0)
+    return fail_msg(ENOENT,
+                    "shm_open(\"%s\"): No such file or directory (a volatile object whose "
+                    "users are all gone; removed)",
+                    name.c_str());
+  return fail_msg(ENOENT,
+                  "shm_open(\"%s\"): No such file or directory (a volatile object whose "
+                  "users are all gone; not removed: %s)",
+                  name.c_str(), error_text(unlinked));
+}
+
+int empty_error(const std::string& name) {
+  return fail_msg(EINVAL,
+                  "\"%s\" has size 0: an empty object cannot be mapped (its creator has "
+                  "not sized it)",
+                  name.c_str());
+}
+
+// An object has size 0 only while its creator is between shm_open and
+// ftruncate: wait a little (200 ms at most) for it. A volatile object is waited
+// for without holding its lock, so that a creator that dies meanwhile leaves it
+// dead (and removed here), not held by this waiter. Then joins the users of a
+// volatile object with a shared lock. A dead object: -ENOENT, and *unlinked
+// tells whether its name could be removed.
+int wait_and_join(const std::string& name, int fd, struct stat* st, int* unlinked) {
+  const bool volatile_object = is_volatile(*st);
+  for (int i = 0;; ++i) {
+    if (volatile_object && is_dead(name, fd, unlinked)) return dead_error(name, *unlinked);
+    if (st->st_size > 0 || i == 200) break;
+    struct timespec pause = {0, 1000000};  // 1 ms
     ::nanosleep(&pause, nullptr);
     if (::fstat(fd, st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
   }
-  if (st->st_size == 0)
-    return fail_msg(EINVAL,
-                    "\"%s\" has size 0: an empty object cannot be mapped (its creator "
-                    "has not sized it)",
-                    name.c_str());
-  return 0;
+  if (volatile_object) {
+    if (::flock(fd, LOCK_SH) != 0) return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
+    if (::fstat(fd, st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+    if (st->st_nlink == 0)
+      return fail_msg(ENOENT,
+                      "shm_open(\"%s\"): No such file or directory (destroyed by its "
+                      "last user meanwhile)",
+                      name.c_str());
+  }
+  return st->st_size > 0 ? 0 : empty_error(name);
 }
 
-// Opens an existing object. min_size > 0 and owner_only: as IPCSHM_OPEN_OR_CREATE.
+// Opens an existing object. min_size > 0 and owner_only: as IPCSHM_OPEN_OR_CREATE,
+// where *unlinked (if given) tells a dead object that could not be removed.
 int open_existing(const std::string& name, uint32_t flags, uint64_t min_size,
-                  bool owner_only, SegmentPtr* out) {
-  const bool readonly = flags & IPCSHM_READONLY;
-  UniqueFd fd(::shm_open(name.c_str(), readonly ? O_RDONLY : O_RDWR, 0));
-  if (!fd) return IPCSHM_FAIL_ERRNO("shm_open(\"%s\")", name.c_str());
+                  bool owner_only, SegmentPtr* out, int* unlinked = nullptr) {
+  int ignored = 0;
+  if (!unlinked) unlinked = &ignored;
+  UniqueFd fd;
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+  const int oflag = (flags & IPCSHM_READONLY) ? O_RDONLY : O_RDWR;
+  if (int rc = open_object(name, oflag, &fd, &st); rc < 0) return rc;
+  // A dead object is gone whoever owned it (as for an exclusive create), so
+  // the owner is checked after the users.
+  if (int rc = wait_and_join(name, fd.get(), &st, unlinked); rc < 0) return rc;
   if (owner_only && st.st_uid != ::geteuid())
     return fail_msg(EACCES,
                     "shm_open(\"%s\"): Permission denied (it exists and belongs to uid "
                     "%u, not to uid %u)",
                     name.c_str(), static_cast<unsigned>(st.st_uid),
                     static_cast<unsigned>(::geteuid()));
-  if (is_volatile(st)) {
-    if (int rc = join_volatile(name, fd.get(), &st); rc < 0) return rc;
-  }
-  if (int rc = wait_for_size(name, fd.get(), &st); rc < 0) return rc;
   if (static_cast<uint64_t>(st.st_size) < min_size)
     return fail_msg(EINVAL, "\"%s\" exists with %llu bytes, fewer than the %llu asked for",
                     name.c_str(), static_cast<unsigned long long>(st.st_size),
@@ -192,15 +241,22 @@ int open_existing(const std::string& name, uint32_t flags, uint64_t min_size,
   return map_segment(name, fd, st, flags, out);
 }
 
-// Removes a volatile object that no process holds any more (its users died).
-// True if it did, so that the caller may create the name afresh.
-bool reclaim_orphan(const std::string& name) {
-  UniqueFd fd(::shm_open(name.c_str(), O_RDONLY, 0));
+// For an exclusive create that found the name taken: removes it if it is a
+// volatile object whose users all died. 1: the name is free now (create
+// again); 0: it is taken (-EEXIST); < 0: dead but this user may not remove it.
+int reclaim_orphan(const std::string& name) {
+  UniqueFd fd(::shm_open(name.c_str(), O_RDONLY | O_NONBLOCK, 0));
+  if (!fd) return errno == ENOENT ? 1 : 0;
   struct stat st;
-  if (!fd || ::fstat(fd.get(), &st) != 0 || !is_volatile(st)) return false;
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return false;
-  PosixSegment::unlink_if_same(name, fd.get());
-  return true;
+  int unlinked = 0;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !is_volatile(st) ||
+      !is_dead(name, fd.get(), &unlinked))
+    return 0;
+  if (unlinked == 0) return 1;
+  return fail_msg(EEXIST,
+                  "shm_open(\"%s\", O_CREAT|O_EXCL): File exists (a volatile object whose "
+                  "users are all gone, which uid %u may not remove: %s)",
+                  name.c_str(), static_cast<unsigned>(::geteuid()), error_text(unlinked));
 }
 
 int size_error(int err, const std::string& name, uint64_t size, const char* call) {
@@ -245,32 +301,44 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
       if (errno != EEXIST) return IPCSHM_FAIL_ERRNO("shm_open(\"%s\")", name.c_str());
       if (is_template) continue;
       if (flags & IPCSHM_OPEN_OR_CREATE) {
-        int rc = open_existing(name, flags, size, true, out);
+        int unlinked = 0;
+        int rc = open_existing(name, flags, size, true, out, &unlinked);
         if (rc != -ENOENT) return rc;  // attached (0), or a real failure
-        continue;                      // removed meanwhile: create it
+        if (unlinked != 0)             // dead, and this user may not remove it
+          return fail_msg(EACCES,
+                          "shm_open(\"%s\"): Permission denied (a volatile object whose "
+                          "users are all gone, which uid %u may not remove: %s)",
+                          name.c_str(), static_cast<unsigned>(::geteuid()),
+                          error_text(unlinked));
+        continue;  // removed meanwhile: create it
       }
-      if (reclaim_orphan(name)) continue;
+      if (int rc = reclaim_orphan(name); rc != 0) {
+        if (rc < 0) return rc;
+        continue;
+      }
       return fail(EEXIST, "shm_open(\"%s\", O_CREAT|O_EXCL)", name.c_str());
     }
     CreateGuard guard(name, fd.get());
+    struct stat st = {};
+    bool mode_exact = false;
     if (volatile_object) {
       // Hold the lock first: between shm_open and here, another process may have
       // taken the new name for an orphan and removed it. Then start again.
       if (::flock(fd.get(), LOCK_SH) != 0)
         return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
-      struct stat st;
       if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
       if (st.st_nlink == 0) continue;
+      mode_exact = (st.st_mode & 07777) == mode;  // the umask took nothing away
     }
-    // The umask has narrowed shm_open's mode; perms are applied exactly.
-    if (::fchmod(fd.get(), mode) != 0) return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
+    // The umask may have narrowed shm_open's mode; perms are applied exactly.
+    if (!mode_exact && ::fchmod(fd.get(), mode) != 0)
+      return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
       return size_error(errno, name, size, "ftruncate");
     if (flags & IPCSHM_RESERVE) {
       if (int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0)
         return size_error(err, name, size, "fallocate");
     }
-    struct stat st = {};
     st.st_size = static_cast<off_t>(size);
     st.st_mode = mode;
     if (int rc = map_segment(name, fd, st, flags, out); rc < 0) return rc;
@@ -291,18 +359,24 @@ int remove(const std::string& name) {
 }
 
 int info(const std::string& name, ipcshm_info_t* info) {
+  // lstat: a symbolic link in /dev/shm names no object (shm_open refuses it).
   struct stat st;
-  if (::stat(path_of(name).c_str(), &st) != 0)
+  if (::lstat(path_of(name).c_str(), &st) != 0)
     return IPCSHM_FAIL_ERRNO("stat(\"%s\")", name.c_str());
+  if (S_ISLNK(st.st_mode))
+    return fail(ELOOP, "stat(\"%s\"): a symbolic link, not a shared memory object",
+                name.c_str());
+  if (!S_ISREG(st.st_mode))
+    return fail_msg(EINVAL, "\"%s\" is not a shared memory object (not a regular file in %s)",
+                    name.c_str(), kShmDir);
   fill_info(st, info);
   return 0;
 }
 
 int chmod(const std::string& name, uint32_t perms) {
-  UniqueFd fd(::open(path_of(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return IPCSHM_FAIL_ERRNO("open(\"%s\")", name.c_str());
+  UniqueFd fd;
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+  if (int rc = open_object(name, O_RDONLY, &fd, &st); rc < 0) return rc;
   const mode_t mode = (perms | kOwnerReadWrite) | (st.st_mode & S_ISVTX);
   if (::fchmod(fd.get(), mode) != 0) return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
   return 0;

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -666,6 +668,39 @@ TEST(LifetimeRemove, AnObjectAlreadyGoneIsZero) {
   ASSERT_GE(shmid, 0) << std::strerror(errno);
   ASSERT_EQ(0, ::shmctl(shmid, IPC_RMID, nullptr));
   EXPECT_EQ(0, ipcshm_remove(("shmid:" + std::to_string(shmid)).c_str())) << ipcshm_last_error();
+}
+
+}  // namespace
+
+namespace {
+
+// A creator that dies between shm_open and ftruncate leaves an empty, unheld
+// volatile object. An attacher already waiting for its size must not keep it
+// alive: it finds the object dead (-ENOENT, removed), and the name is free.
+TEST(Lifetime, CreatorDyingBeforeSizingLeavesNothingToWaitFor) {
+  const std::string name = unique_name("unsized");
+  RemoveGuard rm(name);
+  Pipe created;
+  ASSERT_TRUE(created.ok());
+  Child creator([&] {
+    int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 01600);
+    if (fd < 0 || ::flock(fd, LOCK_SH) != 0) return 1;
+    created.put_byte();
+    ::usleep(50 * 1000);  // dies unsized, 50 ms later
+    return 0;
+  });
+  ASSERT_TRUE(created.get_byte());
+  Child attacher([&] {
+    ipcshm_t* h = nullptr;
+    int rc = ipcshm_attach(name.c_str(), 0, &h);
+    return rc == -ENOENT ? 0 : 10 + (rc < 0 ? -rc : 0);
+  });
+  EXPECT_TRUE(exited_with(creator.wait(), 0));
+  int status = attacher.wait();
+  EXPECT_TRUE(exited_with(status, 0)) << describe_status(status) << " (10 + errno)";
+  HandleGuard h;
+  EXPECT_EQ(1, ipcshm_create(name.c_str(), 64, 0600, IPCSHM_OPEN_OR_CREATE, h.out()))
+      << ipcshm_last_error();
 }
 
 }  // namespace

@@ -231,6 +231,8 @@ TEST(Squatting, SymlinkInDevShmIsNotFollowed) {
   EXPECT_LT(rc, 0) << "OPEN_OR_CREATE opened a symlink's target";
   EXPECT_LT(ipcshm_attach(name.c_str(), 0, h.out()), 0) << "attach followed a symlink";
   EXPECT_LT(ipcshm_chmod(name.c_str(), 0666), 0) << "chmod followed a symlink";
+  ipcshm_info_t info = testutil::fresh_info();
+  EXPECT_EQ(-ELOOP, ipcshm_info(name.c_str(), &info)) << "info followed a symlink";
   EXPECT_EQ(nullptr, h.get());
 
   struct stat st;
@@ -245,10 +247,9 @@ TEST(Squatting, SymlinkInDevShmIsNotFollowed) {
   ::unlink(target);
 }
 
-// Known bug (reported to the lead, not fixed yet): a FIFO squatting a name makes
-// a read-only attach, an exclusive create (its orphan check opens O_RDONLY) and a
-// read-only OPEN_OR_CREATE block forever in open(2). Enable when fixed.
-TEST(Squatting, DISABLED_FifoInDevShmDoesNotHang) {
+// A FIFO squatting a name must not make any call block in open(2); every call
+// refuses it as "not a shared memory object".
+TEST(Squatting, FifoInDevShmDoesNotHang) {
   const std::string name = unique_name("squat-fifo");
   RemoveGuard rm(name);
   ASSERT_EQ(0, ::mkfifo(("/dev/shm" + name).c_str(), 0666));
@@ -260,6 +261,9 @@ TEST(Squatting, DISABLED_FifoInDevShmDoesNotHang) {
     if (ipcshm_create(name.c_str(), 64, 0600, 0, &h) != -EEXIST) return 3;
     if (ipcshm_create(name.c_str(), 64, 0600, IPCSHM_OPEN_OR_CREATE | IPCSHM_READONLY, &h) >= 0)
       return 4;
+    if (ipcshm_chmod(name.c_str(), 0644) != -EINVAL) return 5;
+    ipcshm_info_t info = testutil::fresh_info();
+    if (ipcshm_info(name.c_str(), &info) != -EINVAL) return 6;
     return 0;
   });
   EXPECT_TRUE(exited_with(status, 0)) << describe_status(status) << " (SIGALRM: it hung)";
