@@ -12,6 +12,9 @@ packages=(
   python3-pytest python3-numpy python3-cffi python3-sysv-ipc
   clang libclang-rt-14-dev valgrind
 )
+# More for some callers (bench/run: Google Benchmark, Boost).
+read -r -a extra <<< "${EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 # Rust: Debian's cargo, unless a toolchain (rustup) is already on PATH.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 

@@ -194,7 +194,7 @@ int create(const Id& id, uint64_t size, uint32_t perms, uint32_t flags, SegmentP
 int attach(const Id& id, uint32_t flags, SegmentPtr* out) {
   if (id.kind == IdKind::SysvPrivate)
     return fail_msg(EINVAL, "\"private\" names no existing segment: attach by shmid:N");
-  int shmid;
+  int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc;
   return open_existing(shmid, describe(id), flags, 0, false, out);
 }
@@ -202,7 +202,7 @@ int attach(const Id& id, uint32_t flags, SegmentPtr* out) {
 int remove(const Id& id) {
   if (id.kind == IdKind::SysvPrivate)
     return fail_msg(EINVAL, "\"private\" names no existing segment: remove by shmid:N");
-  int shmid;
+  int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc == -ENOENT ? 0 : rc;
   return remove_raw(shmid);
 }
@@ -210,7 +210,7 @@ int remove(const Id& id) {
 int info(const Id& id, ipcshm_info_t* info) {
   if (id.kind == IdKind::SysvPrivate)
     return fail_msg(EINVAL, "\"private\" names no existing segment: ask by shmid:N");
-  int shmid;
+  int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc;
   struct shmid_ds ds;
   if (int rc = stat_segment(shmid, describe(id), &ds); rc < 0) return rc;
@@ -221,7 +221,7 @@ int info(const Id& id, ipcshm_info_t* info) {
 int chmod(const Id& id, uint32_t perms) {
   if (id.kind == IdKind::SysvPrivate)
     return fail_msg(EINVAL, "\"private\" names no existing segment: chmod by shmid:N");
-  int shmid;
+  int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc;
   struct shmid_ds ds;
   if (int rc = stat_segment(shmid, describe(id), &ds); rc < 0) return rc;
