@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs every test: all suites on a normal build, then the
-# core suites again on a build with AddressSanitizer and UndefinedBehaviorSanitizer.
+# core and hardening suites again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then TSan, libFuzzer and valgrind runs.
 #   scripts/test.sh [meson options...]   e.g. scripts/test.sh -Dwerror=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# meson test, counting what passed for the closing line.
+passed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+mtest() {
+  meson test "$@" | tee "$out"
+  passed=$((passed + $(awk '/^Ok:/ {n += $2} END {print n + 0}' "$out")))
+}
+
 scripts/setup.sh build-test "$@"
-meson test -C build-test --print-errorlogs --num-processes 2
+mtest -C build-test --print-errorlogs --num-processes 2
 
 echo
 echo "== core and hardening suites under -fsanitize=address,undefined =="
 scripts/setup.sh build-test-asan -Db_sanitize=address,undefined -Dabi_check=disabled "$@"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-test-asan --print-errorlogs --num-processes 2 --suite core --suite hardening
+  mtest -C build-test-asan --print-errorlogs --num-processes 2 --suite core --suite hardening
 
 # Hardening (tests/hardening/): the crash soak, thread stress and squatting tests
 # ran above with the normal build (suite 'hardening'); these need builds or
@@ -33,3 +44,9 @@ echo "== hardening: valgrind memcheck of the core suites =="
 SECONDS=0
 tests/hardening/valgrind.sh build-test
 echo "(valgrind: ${SECONDS} s)"
+
+# The TSan, fuzz and valgrind runs above count as one test each (set -e stops
+# at a failure, so reaching this line means they passed).
+passed=$((passed + 3))
+echo
+echo "scripts/test.sh: $passed passed, 0 failed"
