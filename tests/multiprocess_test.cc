@@ -70,19 +70,8 @@ std::vector<int> fds_pointing_to(const std::string& target) {
 }
 
 // The three kinds of ids that create accepts and another process attaches.
-enum class Kind { Posix, SysvPrivate, SysvKey };
-
-std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
-  switch (info.param) {
-    case Kind::Posix:
-      return "Posix";
-    case Kind::SysvPrivate:
-      return "SysvPrivate";
-    case Kind::SysvKey:
-      return "SysvKey";
-  }
-  return "Unknown";
-}
+using testutil::Kind;
+using testutil::kind_name;
 
 std::string fresh_id(Kind kind) {
   switch (kind) {

@@ -83,19 +83,8 @@ bool attach_fails_with(const std::string& id, uint32_t flags, int err) {
 //   Posix:        a volatile "/name", attached by name.
 //   SysvPrivate:  a volatile "private" segment, attached by "shmid:N".
 //   SysvKey:      a persistent "key:0x..." segment, attached by its key.
-enum class Kind { Posix, SysvPrivate, SysvKey };
-
-std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
-  switch (info.param) {
-    case Kind::Posix:
-      return "Posix";
-    case Kind::SysvPrivate:
-      return "SysvPrivate";
-    case Kind::SysvKey:
-      return "SysvKey";
-  }
-  return "Unknown";
-}
+using testutil::Kind;
+using testutil::kind_name;
 
 class Permissions : public ::testing::TestWithParam<Kind> {
  protected:

@@ -75,6 +75,22 @@ inline ipcshm_info_t fresh_info() {
   return info;
 }
 
+// The kinds of ids that create accepts and another process attaches, for
+// parameterised tests: "/name", "private" (attached by "shmid:N"), "key:0x...".
+enum class Kind { Posix, SysvPrivate, SysvKey };
+
+inline std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
+  switch (info.param) {
+    case Kind::Posix:
+      return "Posix";
+    case Kind::SysvPrivate:
+      return "SysvPrivate";
+    case Kind::SysvKey:
+      return "SysvKey";
+  }
+  return "Unknown";
+}
+
 // Removes the object when the test ends, whatever way it ends.
 class RemoveGuard {
  public:
