@@ -26,6 +26,7 @@
 #include <bsd/stdlib.h>
 
 #include "ipcshm.h"
+#include "process_util.hpp"
 
 namespace testutil {
 
@@ -129,24 +130,7 @@ class HandleGuard {
 
 // Runs fn in a forked child and returns its wait status. The child exits with
 // fn's return value (0 = success); gtest assertions must not be used in it.
-inline int run_in_child(const std::function<int()>& fn) {
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    int rc = 99;
-    try {
-      rc = fn();
-    } catch (...) {
-      rc = 98;
-    }
-    _exit(rc);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+inline int run_in_child(const std::function<int()>& fn) { return Child(fn).wait(); }
 
 inline bool exited_with(int status, int code) {
   return WIFEXITED(status) && WEXITSTATUS(status) == code;

@@ -327,24 +327,30 @@ const char* kind_name(uint32_t kind) {
 
 bool is_volatile(const ipcshm_info_t& info) { return !(info.flags & IPCSHM_PERSISTENT); }
 
+// Names of users and groups, looked up once each (ls asks for the same ones
+// row after row).
+template <typename Lookup>
+std::string cached_name(std::map<uint32_t, std::string>& cache, uint32_t id, Lookup lookup) {
+  auto it = cache.find(id);
+  if (it != cache.end()) return it->second;
+  const char* found = lookup(id);
+  return cache.emplace(id, found ? found : "").first->second;
+}
+
 std::string user_name(uint32_t uid) {
   static std::map<uint32_t, std::string> cache;
-  auto it = cache.find(uid);
-  if (it != cache.end()) return it->second;
-  struct passwd* pw = getpwuid(static_cast<uid_t>(uid));
-  std::string name = pw ? pw->pw_name : "";
-  cache.emplace(uid, name);
-  return name;
+  return cached_name(cache, uid, [](uint32_t id) -> const char* {
+    struct passwd* pw = getpwuid(static_cast<uid_t>(id));
+    return pw ? pw->pw_name : nullptr;
+  });
 }
 
 std::string group_name(uint32_t gid) {
   static std::map<uint32_t, std::string> cache;
-  auto it = cache.find(gid);
-  if (it != cache.end()) return it->second;
-  struct group* gr = getgrgid(static_cast<gid_t>(gid));
-  std::string name = gr ? gr->gr_name : "";
-  cache.emplace(gid, name);
-  return name;
+  return cached_name(cache, gid, [](uint32_t id) -> const char* {
+    struct group* gr = getgrgid(static_cast<gid_t>(id));
+    return gr ? gr->gr_name : nullptr;
+  });
 }
 
 std::string owner_text(uint32_t uid) {
