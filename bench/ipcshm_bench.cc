@@ -396,6 +396,35 @@ void BM_touch1g_posix_prefault(benchmark::State& st) {
   }
 }
 
+// Through the library, by flags (since 1.1): memfd and System V objects, 4 KiB
+// pages or IPCSHM_HUGEPAGES, with or without IPCSHM_PREFAULT.
+void lib_touch(benchmark::State& st, const char* id, uint32_t flags) {
+  for (auto _ : st) {
+    auto t0 = Clock::now();
+    ipcshm_t* h = nullptr;
+    BENCH_CHECK(st, ipcshm_create(id, GiB, 0600, flags, &h) == 1,
+                (flags & IPCSHM_HUGEPAGES) ? "ipcshm_create(IPCSHM_HUGEPAGES) (huge pages "
+                                             "unavailable: raise /proc/sys/vm/nr_hugepages)"
+                                           : "ipcshm_create");
+    touch_pages(ipcshm_pointer(h), GiB);
+    st.SetIterationTime(seconds_since(t0));
+    ipcshm_detach(h);
+  }
+}
+void BM_touch1g_memfd_default(benchmark::State& st) { lib_touch(st, "memfd:bench", 0); }
+void BM_touch1g_memfd_prefault(benchmark::State& st) {
+  lib_touch(st, "memfd:bench", IPCSHM_PREFAULT);
+}
+void BM_touch1g_memfd_hugepages(benchmark::State& st) {
+  lib_touch(st, "memfd:bench", IPCSHM_HUGEPAGES);
+}
+void BM_touch1g_memfd_hugepages_prefault(benchmark::State& st) {
+  lib_touch(st, "memfd:bench", IPCSHM_HUGEPAGES | IPCSHM_PREFAULT);
+}
+void BM_touch1g_sysv_lib_hugepages(benchmark::State& st) {
+  lib_touch(st, "private", IPCSHM_HUGEPAGES);
+}
+
 // System V with 4 KiB pages: the like-for-like reference of the huge page run.
 void sysv_touch(benchmark::State& st, int extra_flags) {
   for (auto _ : st) {
@@ -685,6 +714,9 @@ void register_all() {
   REG(BM_pointer_ipcshm)->Threads(1)->Threads(2);
   for (auto* b : {REG(BM_touch1g_posix_default), REG(BM_touch1g_posix_prefault),
                   REG(BM_touch1g_sysv_default), REG(BM_touch1g_sysv_hugetlb),
+                  REG(BM_touch1g_memfd_default), REG(BM_touch1g_memfd_prefault),
+                  REG(BM_touch1g_memfd_hugepages), REG(BM_touch1g_memfd_hugepages_prefault),
+                  REG(BM_touch1g_sysv_lib_hugepages),
                   REG(BM_touch1g_second_pass), REG(BM_touch1g_memset)})
     b->UseManualTime()->Iterations(1)->Repetitions(big_reps)->Unit(benchmark::kMillisecond);
   for (auto* b : {REG(BM_scale_ipcshm), REG(BM_scale_raw), REG(BM_scale_pointer)})

@@ -197,8 +197,17 @@ def build(res, errors):
     t.row("POSIX, IPCSHM_PREFAULT (create included)", "BM_touch1g_posix_prefault", d, None,
           "default")
     t.row("System V, 4 KiB pages", s4)
-    t.row("System V, SHM_HUGETLB 2 MiB pages (raw)", "BM_touch1g_sysv_hugetlb", s4, 1 / 3.0,
+    t.row("System V, SHM_HUGETLB 2 MiB pages (raw)", "BM_touch1g_sysv_hugetlb", s4, None,
+          "SysV 4 KiB")
+    t.row("System V, IPCSHM_HUGEPAGES", "BM_touch1g_sysv_lib_hugepages", s4, 1 / 3.0,
           "SysV 4 KiB", verdict_name="huge pages first touch (speed-up >= 3x)")
+    m4 = "BM_touch1g_memfd_default"
+    t.row("memfd, default (faults)", m4)
+    t.row("memfd, IPCSHM_PREFAULT", "BM_touch1g_memfd_prefault", m4, None, "memfd default")
+    t.row("memfd, IPCSHM_HUGEPAGES", "BM_touch1g_memfd_hugepages", m4, 1 / 3.0,
+          "memfd default", verdict_name="memfd huge pages first touch (speed-up >= 3x)")
+    t.row("memfd, IPCSHM_HUGEPAGES | IPCSHM_PREFAULT", "BM_touch1g_memfd_hugepages_prefault",
+          m4, None, "memfd default")
     t.row("second pass of the same loop (no faults)", "BM_touch1g_second_pass", d, None,
           "default")
     t.row("memset of the GiB (bandwidth)", "BM_touch1g_memset", d, None, "default")

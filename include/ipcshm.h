@@ -15,6 +15,12 @@
  *       "key:4660"           "key:4660"; key 0 is IPC_PRIVATE: say "private").
  *       "private"            a fresh System V segment (IPC_PRIVATE); create only.
  *       "shmid:65538"        System V segment by identifier; attach only.
+ *       "memfd:label"        anonymous object (memfd_create); create only. It has
+ *                            no name in the system: other processes get it as a
+ *                            descriptor (ipcshm_fd + ipcshm_attach_fd, or
+ *                            ipcshm_send + ipcshm_recv). The label (1..249 bytes)
+ *                            is what /proc/PID/fd shows; "XXXXXX" at its end is
+ *                            filled with random characters, as for names.
  *     Anything else is -EINVAL, and ipcshm_last_error() says what was expected.
  *
  *  2. Functions that can fail return int: 0 or a non-negative result on success,
@@ -44,6 +50,8 @@
  *         (attach then gives -ENOENT), or by `ipcshm gc`. Volatile POSIX objects
  *         carry the sticky bit (S_ISVTX) in their mode as the mark that says so;
  *         ipcshm_info() reports it in `flags`, not in `mode`.
+ *       - memfd: the object lives while any descriptor or mapping of it does, in
+ *         any process; it is never persistent and has no name to remove.
  *     IPCSHM_PERSISTENT objects stay until ipcshm_remove() or reboot.
  *     A forked child shares its parent's handles (and their flock). Detaching an
  *     inherited handle in the child unmaps it but never destroys the object (the
@@ -84,7 +92,7 @@ extern "C" {
 
 /* The version of this header; ipcshm_version() gives the library's. */
 #define IPCSHM_VERSION_MAJOR 1
-#define IPCSHM_VERSION_MINOR 0
+#define IPCSHM_VERSION_MINOR 1
 #define IPCSHM_VERSION_PATCH 0
 #define IPCSHM_VERSION \
   ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8) | IPCSHM_VERSION_PATCH)
@@ -103,6 +111,14 @@ enum {
                                       belongs to the caller's user (else -EACCES),
                                       otherwise create it                          */
   IPCSHM_PREFAULT = 1u << 3,       /* populate the pages at map time               */
+  IPCSHM_HUGEPAGES = 1u << 4,      /* create (since 1.1): back the object with huge
+                                      pages. System V: SHM_HUGETLB; memfd:
+                                      MFD_HUGETLB (both from the pool in
+                                      /proc/sys/vm/nr_hugepages; the size is rounded
+                                      up to a whole huge page); POSIX: only where
+                                      /dev/shm is mounted with huge=. None
+                                      available: -ENOMEM, or -EOPNOTSUPP for POSIX,
+                                      with a message that says what to change      */
   IPCSHM_LOCKED = 1u << 5,         /* keep the pages in RAM (mlock); -EPERM/-ENOMEM
                                       past RLIMIT_MEMLOCK                           */
   IPCSHM_RESERVE = 1u << 6         /* POSIX create: reserve the backing store now
@@ -120,17 +136,18 @@ typedef struct ipcshm_info {
   uint32_t struct_size; /* set by the caller: sizeof(ipcshm_info_t)               */
   uint32_t kind;        /* IPCSHM_KIND_*                                         */
   uint64_t size;        /* bytes (System V: shm_segsz)                           */
-  uint64_t nattch;      /* System V attach count; POSIX: 0                       */
+  uint64_t nattch;      /* System V attach count; POSIX, memfd: 0                */
   int64_t atime;        /* System V: last attach; POSIX: st_atime (seconds)      */
   int64_t dtime;        /* System V: last detach; POSIX: st_mtime                */
   int64_t ctime;        /* last change (seconds)                                 */
   uint32_t mode;        /* permission bits (0777)                                */
   uint32_t uid, gid;    /* owner                                                 */
   uint32_t cuid, cgid;  /* creator (POSIX: same as owner)                        */
-  int32_t cpid, lpid;   /* System V creator / last shmat-shmdt pid; POSIX: -1    */
-  int32_t key;          /* System V key (0 once removed or private); POSIX: 0    */
-  int32_t shmid;        /* System V identifier; POSIX: -1                        */
-  uint32_t flags;       /* IPCSHM_PERSISTENT when the object is not volatile     */
+  int32_t cpid, lpid;   /* System V creator / last shmat-shmdt pid; else -1      */
+  int32_t key;          /* System V key (0 once removed or private); else 0      */
+  int32_t shmid;        /* System V identifier; else -1                          */
+  uint32_t flags;       /* IPCSHM_PERSISTENT when the object is not volatile;
+                           IPCSHM_HUGEPAGES when it is a memfd in huge pages     */
 } ipcshm_info_t;
 
 /* Creates the object `id` of `size` bytes (>= 1) with permissions `perms` and
@@ -139,7 +156,8 @@ typedef struct ipcshm_info {
  * an existing object of the caller's user if it has at least `size` bytes.
  * Returns 1 when it created the object, 0 when it attached an existing one (so the
  * caller knows whether to initialise it). New memory reads as zeros. A failure
- * leaves nothing behind. System V sizes are those the kernel keeps (not rounded
+ * leaves nothing behind. A "memfd:label" object is always new and lives while it
+ * is used: IPCSHM_PERSISTENT and IPCSHM_OPEN_OR_CREATE are -EINVAL for it. System V sizes are those the kernel keeps (not rounded
  * to pages). */
 IPCSHM_EXPORT int ipcshm_create(const char *id, uint64_t size, uint32_t perms,
                                 uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
@@ -165,8 +183,9 @@ IPCSHM_EXPORT void *ipcshm_pointer(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 /* The size of the mapping in bytes; 0 for an invalid handle. */
 IPCSHM_EXPORT uint64_t ipcshm_size(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* The canonical id ("/name" or "shmid:N") that attaches the same object from
- * another process; NULL for an invalid handle. Valid until ipcshm_detach(h). */
+/* The canonical id ("/name", "shmid:N" or "memfd:label") of the object; the first
+ * two attach the same object from another process (a memfd travels as a
+ * descriptor). NULL for an invalid handle. Valid until ipcshm_detach(h). */
 IPCSHM_EXPORT const char *ipcshm_id(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Fills *info for the object `id` (needs no more than read permission). */
@@ -191,6 +210,105 @@ IPCSHM_EXPORT const char *ipcshm_last_error(void) IPCSHM_NOEXCEPT;
 
 /* The size of a page in bytes. */
 IPCSHM_EXPORT uint64_t ipcshm_page_size(void) IPCSHM_NOEXCEPT;
+
+/* Since 1.1: descriptors, resizing, passing objects over UNIX-domain sockets.
+ *
+ * A descriptor of a POSIX or memfd object can travel to another process (over a
+ * socket, or inherited across exec) and be mapped there. Mapping a descriptor
+ * opens the object anew (through /proc/self/fd), so the new handle is a user of
+ * its own: a volatile POSIX object lives while it is attached, and a read-only
+ * descriptor stays read-only (without IPCSHM_READONLY it is -EACCES). The
+ * caller's descriptor is neither consumed nor changed. System V segments have no
+ * descriptor: pass their "shmid:N" id instead (-EOPNOTSUPP).
+ *
+ * memfd objects are sealed against shrinking (F_SEAL_SHRINK) from their
+ * creation, so no holder can make another's mapping fault by truncating it.
+ * To freeze an object's size before giving it away, add F_SEAL_GROW (and, to
+ * keep receivers from writing, F_SEAL_FUTURE_WRITE) with fcntl(F_ADD_SEALS) on
+ * a descriptor from ipcshm_fd(). */
+
+/* A new close-on-exec descriptor of the handle's object (>= 0), which the caller
+ * closes; read-only if the handle is. */
+IPCSHM_EXPORT int ipcshm_fd(const ipcshm_t *h) IPCSHM_NOEXCEPT;
+
+/* Maps the POSIX or memfd object open as `fd` (flags: IPCSHM_READONLY,
+ * IPCSHM_PREFAULT, IPCSHM_LOCKED). A POSIX object whose name was removed
+ * meanwhile is -ENOENT, as for ipcshm_attach; a descriptor of anything else (a
+ * regular file on disk, a socket) is -EINVAL. */
+IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
+
+/* Changes the size of a POSIX or memfd object to `size` (>= 1) bytes and maps it
+ * anew: ipcshm_pointer(h) may move, so pointers into the old mapping are invalid
+ * afterwards (and must not be in use by other threads meanwhile). Grown memory
+ * reads as zeros; IPCSHM_RESERVE, IPCSHM_LOCKED and IPCSHM_PREFAULT given at
+ * create or attach apply to it. Other processes see the new size when they
+ * attach; their mappings keep their old length, and the bytes they map beyond a
+ * shrunken end fault (SIGBUS): shrink only what nobody else maps. A memfd object
+ * cannot shrink (F_SEAL_SHRINK: -EPERM), nor grow once sealed (F_SEAL_GROW:
+ * -EPERM). A read-only handle is -EPERM; System V is -EOPNOTSUPP (the kernel
+ * cannot resize a segment). Read ipcshm_pointer() and ipcshm_size() again after
+ * any result: a failure to prefault the grown pages (-ENOMEM) comes after the
+ * move. */
+IPCSHM_EXPORT int ipcshm_resize(ipcshm_t *h, uint64_t size) IPCSHM_NOEXCEPT;
+
+/* Sends the handle's object over the connected UNIX-domain socket `sock` (stream,
+ * seqpacket or datagram), as a descriptor (SCM_RIGHTS) in one small message. The
+ * sender keeps its handle. */
+IPCSHM_EXPORT int ipcshm_send(int sock, const ipcshm_t *h) IPCSHM_NOEXCEPT;
+
+/* Receives one object sent by ipcshm_send on `sock` and maps it, as
+ * ipcshm_attach_fd(fd, flags, out) would; the received descriptor is closed. A
+ * message that is not from ipcshm_send (no descriptor, several, wrong bytes) is
+ * -EBADMSG and every descriptor it carried is closed; the peer closing the
+ * socket is -ECONNRESET. The message is consumed whatever the result (a
+ * read-only object received without IPCSHM_READONLY is -EACCES, and gone); on
+ * a stream socket a foreign message may leave bytes behind, so keep such a
+ * socket for ipcshm_send's messages. Blocks as the socket does (-EAGAIN if
+ * non-blocking). */
+IPCSHM_EXPORT int ipcshm_recv(int sock, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
+
+/* Since 1.1: typed arrays, byte for byte as InterProcessCommunication.jl's
+ * WrappedArray header "WA-1", so that Julia reads what C, Python or Rust wrote,
+ * and back. At the start of the object, native-endian:
+ *     uint32 magic 0x57412D31 ("WA-1"), uint16 etype, uint16 ndims,
+ *     int64 offset, then ndims x int64 dimensions,
+ * and the elements at `offset` = round_up(16 + 8 * ndims, 64), column-major (the
+ * first dimension varies fastest, as in Julia and Fortran). */
+enum {
+  IPCSHM_INT8 = 1, IPCSHM_UINT8, IPCSHM_INT16, IPCSHM_UINT16, IPCSHM_INT32,
+  IPCSHM_UINT32, IPCSHM_INT64, IPCSHM_UINT64, IPCSHM_FLOAT32, IPCSHM_FLOAT64,
+  IPCSHM_COMPLEX64, IPCSHM_COMPLEX128
+};
+
+/* Creates the object `id` holding an array of element type `etype` (IPCSHM_INT8..
+ * IPCSHM_COMPLEX128) and `ndims` (1..65535) dimensions dims[0..ndims-1] (each
+ * >= 0), writes its header and returns as ipcshm_create does (1: created, all
+ * elements zero; 0: IPCSHM_OPEN_OR_CREATE attached an existing array, which must
+ * have the same type and dimensions, else -EEXIST; an existing object with no
+ * valid header is -EBADMSG, after waiting up to a second for a creator that has
+ * not written it yet). IPCSHM_READONLY is -EINVAL: the header has to be written.
+ * The element count must fit in an int64_t (Julia's Int). */
+IPCSHM_EXPORT int ipcshm_array_create(const char *id, uint32_t etype, uint32_t ndims,
+                                      const int64_t *dims, uint32_t perms, uint32_t flags,
+                                      ipcshm_t **out) IPCSHM_NOEXCEPT;
+
+/* Reads and checks the array header of the handle's object (it is shared memory,
+ * so it is copied first and then trusted no further): the magic, the element
+ * type, ndims >= 1, dimensions >= 0, the offset, and that the elements fit in the
+ * mapping, without overflow. Otherwise -EBADMSG, with a message that says what is
+ * wrong. Each out-pointer may be NULL. dims receives min(ndims, maxdims)
+ * dimensions; when maxdims < ndims the result is -ERANGE, with *etype, *ndims
+ * and *offset set, so the caller can ask again with room for all (dims may be
+ * NULL when maxdims is 0). On -EBADMSG nothing is written. */
+IPCSHM_EXPORT int ipcshm_array_header(const ipcshm_t *h, uint32_t *etype, uint32_t *ndims,
+                                      int64_t *dims, uint32_t maxdims,
+                                      uint64_t *offset) IPCSHM_NOEXCEPT;
+
+/* The address of the first element, once the header has been checked as
+ * ipcshm_array_header does (for an array with no element: the end of its
+ * header's room, not to be read); NULL (and ipcshm_last_error() says why) if the
+ * handle is invalid or holds no valid array. */
+IPCSHM_EXPORT void *ipcshm_array_data(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Low-level System V, as InterProcessCommunication.jl has them (shmget, shmat,
  * shmdt, shmctl, shmrm). No lifetime management: the caller decides. */

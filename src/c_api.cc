@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstddef>
 #include <cstring>
 #include <new>
 
+#include "arrays.hpp"
+#include "descriptors.hpp"
 #include "errors.hpp"
 #include "handles.hpp"
 #include "ipcshm.h"
@@ -27,7 +30,8 @@ namespace {
 
 constexpr uint32_t kInfoFirstSize = 88;  // sizeof(ipcshm_info_t) in version 1.0
 constexpr uint32_t kCreateOnlyFlags =
-    IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE;
+    IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE | IPCSHM_HUGEPAGES;
+constexpr uint32_t kAttachFlags = core::kKnownFlags & ~kCreateOnlyFlags;
 
 // The one adapter from C++ to C: a C++ failure becomes a negative errno.
 template <typename Fn>
@@ -65,6 +69,13 @@ void deliver_info(const ipcshm_info_t& full, ipcshm_info_t* out) {
   out->struct_size = caller_size;
 }
 
+// What handles::with gives back for a handle that is not live: no errno value.
+constexpr int kNotLive = INT_MIN;
+
+int not_live(const char* call) {
+  return core::fail_msg(EBADF, "%s: not a live handle (detached?)", call);
+}
+
 int hand_out(core::SegmentPtr seg, ipcshm_t** out) {
   *out = handles::add(std::move(seg));
   return 0;
@@ -97,9 +108,7 @@ int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) noexcept {
   return guarded([&] {
     if (!id) return core::fail_msg(EINVAL, "ipcshm_attach: id is NULL");
     if (!out) return core::fail_msg(EINVAL, "ipcshm_attach(\"%.64s\"): out is NULL", id);
-    if (int rc = check_flags(flags, core::kKnownFlags & ~kCreateOnlyFlags, "ipcshm_attach");
-        rc < 0)
-      return rc;
+    if (int rc = check_flags(flags, kAttachFlags, "ipcshm_attach"); rc < 0) return rc;
     core::SegmentPtr seg;
     if (int rc = core::attach(id, flags, &seg); rc < 0) return rc;
     return hand_out(std::move(seg), out);
@@ -154,9 +163,8 @@ int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) noexcept {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_handle_info: handle is NULL");
     if (int rc = check_info(info, "ipcshm_handle_info"); rc < 0) return rc;
     ipcshm_info_t full{};
-    int rc = handles::with(h, -EBADF, [&](const core::Segment& s) { return s.info(&full); });
-    if (rc == -EBADF)
-      return core::fail_msg(EBADF, "ipcshm_handle_info: not a live handle (detached?)");
+    int rc = handles::with(h, kNotLive, [&](const core::Segment& s) { return s.info(&full); });
+    if (rc == kNotLive) return not_live("ipcshm_handle_info");
     if (rc < 0) return rc;
     deliver_info(full, info);
     return 0;
@@ -171,6 +179,116 @@ int ipcshm_chmod(const char* id, uint32_t perms) noexcept {
                             id, perms);
     return core::chmod(id, perms);
   });
+}
+
+int ipcshm_fd(const ipcshm_t* h) noexcept {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_fd: handle is NULL");
+    int rc = handles::with(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
+    if (rc == kNotLive) return not_live("ipcshm_fd");
+    return rc;
+  });
+}
+
+int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t** out) noexcept {
+  return guarded([&] {
+    if (!out) return core::fail_msg(EINVAL, "ipcshm_attach_fd(%d): out is NULL", fd);
+    if (fd < 0) return core::fail_msg(EBADF, "ipcshm_attach_fd(%d): not a descriptor", fd);
+    if (int rc = check_flags(flags, kAttachFlags, "ipcshm_attach_fd"); rc < 0) return rc;
+    core::SegmentPtr seg;
+    if (int rc = core::attach_fd(fd, flags, &seg); rc < 0) return rc;
+    return hand_out(std::move(seg), out);
+  });
+}
+
+int ipcshm_resize(ipcshm_t* h, uint64_t size) noexcept {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_resize: handle is NULL");
+    if (size == 0) return core::fail_msg(EINVAL, "ipcshm_resize: size must be at least 1");
+    // Exclusive: the address and size change under the readers' feet otherwise.
+    int rc = handles::with_exclusive(h, kNotLive, [&](core::Segment& s) { return s.resize(size); });
+    if (rc == kNotLive) return not_live("ipcshm_resize");
+    return rc;
+  });
+}
+
+int ipcshm_send(int sock, const ipcshm_t* h) noexcept {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_send: handle is NULL");
+    if (sock < 0) return core::fail_msg(EBADF, "ipcshm_send: socket %d is not a descriptor", sock);
+    // The descriptor is duplicated under the registry's lock and sent outside
+    // it: a blocking send must not hold up every other handle.
+    int fd = handles::with(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
+    if (fd == kNotLive) return not_live("ipcshm_send");
+    if (fd < 0) return fd;
+    return core::send_fd(sock, fd);
+  });
+}
+
+int ipcshm_recv(int sock, uint32_t flags, ipcshm_t** out) noexcept {
+  return guarded([&] {
+    if (!out) return core::fail_msg(EINVAL, "ipcshm_recv(%d): out is NULL", sock);
+    if (sock < 0) return core::fail_msg(EBADF, "ipcshm_recv: socket %d is not a descriptor", sock);
+    if (int rc = check_flags(flags, kAttachFlags, "ipcshm_recv"); rc < 0) return rc;
+    core::SegmentPtr seg;
+    if (int rc = core::recv(sock, flags, &seg); rc < 0) return rc;
+    return hand_out(std::move(seg), out);
+  });
+}
+
+int ipcshm_array_create(const char* id, uint32_t etype, uint32_t ndims, const int64_t* dims,
+                        uint32_t perms, uint32_t flags, ipcshm_t** out) noexcept {
+  return guarded([&] {
+    if (!id) return core::fail_msg(EINVAL, "ipcshm_array_create: id is NULL");
+    if (!out)
+      return core::fail_msg(EINVAL, "ipcshm_array_create(\"%.64s\"): out is NULL", id);
+    if (!dims)
+      return core::fail_msg(EINVAL, "ipcshm_array_create(\"%.64s\"): dims is NULL", id);
+    if (perms & ~core::kPermMask)
+      return core::fail_msg(EINVAL,
+                            "ipcshm_array_create(\"%.64s\"): perms 0%o has bits above 0777",
+                            id, perms);
+    if (flags & IPCSHM_READONLY)
+      return core::fail_msg(EINVAL,
+                            "ipcshm_array_create(\"%.64s\"): IPCSHM_READONLY cannot write "
+                            "the header",
+                            id);
+    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_array_create"); rc < 0) return rc;
+    core::SegmentPtr seg;
+    int rc = core::arrays::create(id, etype, ndims, dims, perms, flags, &seg);
+    if (rc < 0) return rc;
+    hand_out(std::move(seg), out);
+    return rc;
+  });
+}
+
+int ipcshm_array_header(const ipcshm_t* h, uint32_t* etype, uint32_t* ndims, int64_t* dims,
+                        uint32_t maxdims, uint64_t* offset) noexcept {
+  return guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_array_header: handle is NULL");
+    if (!dims && maxdims > 0)
+      return core::fail_msg(EINVAL, "ipcshm_array_header: dims is NULL but maxdims is %u",
+                            maxdims);
+    int rc = handles::with(h, kNotLive, [&](const core::Segment& s) {
+      return core::arrays::header(s, etype, ndims, dims, maxdims, offset);
+    });
+    if (rc == kNotLive) return not_live("ipcshm_array_header");
+    return rc;
+  });
+}
+
+void* ipcshm_array_data(const ipcshm_t* h) noexcept {
+  void* data = nullptr;
+  guarded([&] {
+    if (!h) return core::fail_msg(EINVAL, "ipcshm_array_data: handle is NULL");
+    bool live = handles::with(h, false, [&](const core::Segment& s) {
+      data = core::arrays::data(s);
+      return true;
+    });
+    if (!live) return not_live("ipcshm_array_data");
+    return 0;
+  });
+  return data;
 }
 
 uint32_t ipcshm_version(void) noexcept { return IPCSHM_VERSION; }

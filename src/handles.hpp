@@ -2,6 +2,7 @@
 // detached, so a stale or forged handle is found out (-EBADF), not followed.
 #pragma once
 
+#include <mutex>
 #include <shared_mutex>
 
 #include "segment.hpp"
@@ -24,6 +25,11 @@ SegmentPtr take(ipcshm_t* h);
 template <typename T, typename Fn>
 T with(const ipcshm_t* h, T fallback, Fn&& fn);
 
+// The same under the exclusive lock, for a change of the segment's address or
+// size (no other thread reads them meanwhile).
+template <typename T, typename Fn>
+T with_exclusive(ipcshm_t* h, T fallback, Fn&& fn);
+
 // Implementation detail of with().
 std::shared_mutex& lock();
 bool live(const ipcshm_t* h);
@@ -32,6 +38,14 @@ template <typename T, typename Fn>
 T with(const ipcshm_t* h, T fallback, Fn&& fn) {
   if (!h) return fallback;
   std::shared_lock guard(lock());
+  if (!live(h)) return fallback;
+  return fn(*h->rep);
+}
+
+template <typename T, typename Fn>
+T with_exclusive(ipcshm_t* h, T fallback, Fn&& fn) {
+  if (!h) return fallback;
+  std::unique_lock guard(lock());
   if (!live(h)) return fallback;
   return fn(*h->rep);
 }

@@ -14,9 +14,15 @@ namespace {
 
 constexpr size_t kMaxPosixName = 255;  // NAME_MAX of the file in /dev/shm
 constexpr size_t kTemplateLength = 6;  // as mkstemp
+constexpr size_t kMaxMemfdLabel = 249; // NAME_MAX less memfd_create's "memfd:"
 
 bool starts_with(const char* text, const char* prefix) {
   return std::strncmp(text, prefix, std::strlen(prefix)) == 0;
+}
+
+bool ends_in_template(const char* name, size_t len) {
+  return len >= kTemplateLength &&
+         std::strspn(name + len - kTemplateLength, "X") == kTemplateLength;
 }
 
 int parse_posix(const char* text, Id* out) {
@@ -35,9 +41,21 @@ int parse_posix(const char* text, Id* out) {
     return fail_msg(EINVAL, "invalid id \"%s\": \"/.\" and \"/..\" are not names", text);
   out->kind = IdKind::Posix;
   out->name = text;
-  out->is_template =
-      len >= kTemplateLength &&
-      std::strspn(name + len - kTemplateLength, "X") == kTemplateLength;
+  out->is_template = ends_in_template(name, len);
+  return 0;
+}
+
+int parse_memfd(const char* text, Id* out) {
+  const char* label = text + 6;
+  size_t len = std::strlen(label);
+  if (len == 0 || len > kMaxMemfdLabel)
+    return fail_msg(EINVAL,
+                    "invalid id \"%.64s\": a memfd id is memfd: then a label of 1..%zu bytes "
+                    "(this one has %zu)",
+                    text, kMaxMemfdLabel, len);
+  out->kind = IdKind::Memfd;
+  out->name = text;
+  out->is_template = ends_in_template(label, len);
   return 0;
 }
 
@@ -101,12 +119,10 @@ int parse_id(const char* text, Id* out) {
     out->kind = IdKind::SysvPrivate;
     return 0;
   }
-  if (starts_with(text, "memfd:"))
-    return fail_msg(EINVAL, "invalid id \"%.64s\": memfd objects are not supported yet",
-                    text);
+  if (starts_with(text, "memfd:")) return parse_memfd(text, out);
   return fail_msg(EINVAL,
                   "invalid id \"%.64s\": expected \"/name\", \"key:0x1234\", "
-                  "\"key:4660\", \"private\" or \"shmid:N\"",
+                  "\"key:4660\", \"private\", \"shmid:N\" or \"memfd:label\"",
                   text);
 }
 

@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "ids.hpp"
+#include "memfd.hpp"
 #include "posix_shm.hpp"
 #include "sysv_shm.hpp"
 
@@ -17,6 +18,8 @@ int create(const char* text, uint64_t size, uint32_t perms, uint32_t flags,
     case IdKind::SysvKey:
     case IdKind::SysvPrivate:
       return sysv::create(id, size, perms, flags, out);
+    case IdKind::Memfd:
+      return memfd::create(id.name, id.is_template, size, perms, flags, out);
     case IdKind::SysvShmid:
       break;
   }
@@ -35,24 +38,28 @@ int attach(const char* text, uint32_t flags, SegmentPtr* out) {
                       text);
     return posix::attach(id.name, flags, out);
   }
+  if (id.kind == IdKind::Memfd) return memfd::no_name("ipcshm_attach", id.name);
   return sysv::attach(id, flags, out);
 }
 
 int remove(const char* text) {
   Id id;
   if (int rc = parse_id(text, &id); rc < 0) return rc;
+  if (id.kind == IdKind::Memfd) return memfd::no_name("ipcshm_remove", id.name);
   return id.kind == IdKind::Posix ? posix::remove(id.name) : sysv::remove(id);
 }
 
 int info(const char* text, ipcshm_info_t* info) {
   Id id;
   if (int rc = parse_id(text, &id); rc < 0) return rc;
+  if (id.kind == IdKind::Memfd) return memfd::no_name("ipcshm_info", id.name);
   return id.kind == IdKind::Posix ? posix::info(id.name, info) : sysv::info(id, info);
 }
 
 int chmod(const char* text, uint32_t perms) {
   Id id;
   if (int rc = parse_id(text, &id); rc < 0) return rc;
+  if (id.kind == IdKind::Memfd) return memfd::no_name("ipcshm_chmod", id.name);
   return id.kind == IdKind::Posix ? posix::chmod(id.name, perms) : sysv::chmod(id, perms);
 }
 

@@ -23,8 +23,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "errors.hpp"
+#include "fd_segment.hpp"
 #include "ids.hpp"
 #include "resources.hpp"
 
@@ -38,32 +41,30 @@ std::string path_of(const std::string& name) { return kShmDir + name; }
 
 bool is_volatile(const struct stat& st) { return (st.st_mode & S_ISVTX) != 0; }
 
-class PosixSegment final : public Segment {
+class PosixSegment final : public FdSegment {
  public:
   // st: the object as fstat(2) saw it (for a volatile object, its st_dev and
-  // st_ino identify the file at detach).
-  PosixSegment(std::string name, UniqueFd fd, Mapping map, const struct stat& st)
-      : fd_(std::move(fd)), map_(std::move(map)), volatile_(is_volatile(st)),
+  // st_ino identify the file at detach). user: whether this handle counts as a
+  // user of a volatile object (false when it shares another's open file).
+  PosixSegment(std::string name, UniqueFd fd, Mapping map, const struct stat& st,
+               uint32_t flags, bool user = true)
+      : FdSegment(std::move(name), std::move(fd), std::move(map), flags, 1),
+        volatile_(is_volatile(st)),
         // getpid() is a system call: only a volatile object needs the owner.
-        owner_(volatile_ ? ::getpid() : -1), dev_(st.st_dev), ino_(st.st_ino) {
-    addr_ = map_.get();
-    size_ = map_.size();
-    id_ = std::move(name);
-  }
+        owner_(volatile_ && user ? ::getpid() : -1), dev_(st.st_dev), ino_(st.st_ino) {}
 
   ~PosixSegment() override {
     map_.reset();
     // A forked child shares its parent's open file, lock included: it would
     // always find itself "last". Only the process that attached may end the
     // object's life; a child that wants a say attaches anew.
-    if (volatile_ && ::getpid() == owner_ && ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0)
+    if (volatile_ && owner_ >= 0 && ::getpid() == owner_ &&
+        ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0)
       unlink_if_named(id_, dev_, ino_);
   }
 
   int info(ipcshm_info_t* info) const override;
 
-  // Unlinks `name` if it still names the file open as `fd` (and not an object
-  // created under the same name since).
   // Unlinks `name` if it still names the file open as `fd` (and not an object
   // created under the same name since). 0 if the name is gone or names another
   // file now; -errno if shm_unlink failed (another user's object, say).
@@ -84,8 +85,6 @@ class PosixSegment final : public Segment {
   }
 
  private:
-  UniqueFd fd_;
-  Mapping map_;
   bool volatile_;
   pid_t owner_;  // the process that attached (see the destructor); volatile only
   dev_t dev_;    // the file's identity (see unlink_if_named)
@@ -93,19 +92,7 @@ class PosixSegment final : public Segment {
 };
 
 void fill_info(const struct stat& st, ipcshm_info_t* info) {
-  info->kind = IPCSHM_KIND_POSIX;
-  info->size = static_cast<uint64_t>(st.st_size);
-  info->nattch = 0;
-  info->atime = st.st_atime;
-  info->dtime = st.st_mtime;
-  info->ctime = st.st_ctime;
-  info->mode = st.st_mode & kPermMask;
-  info->uid = info->cuid = st.st_uid;
-  info->gid = info->cgid = st.st_gid;
-  info->cpid = info->lpid = -1;
-  info->key = 0;
-  info->shmid = -1;
-  info->flags = is_volatile(st) ? 0 : IPCSHM_PERSISTENT;
+  fill_stat_info(st, IPCSHM_KIND_POSIX, is_volatile(st) ? 0 : IPCSHM_PERSISTENT, info);
 }
 
 int PosixSegment::info(ipcshm_info_t* info) const {
@@ -115,34 +102,16 @@ int PosixSegment::info(ipcshm_info_t* info) const {
   return 0;
 }
 
-// mmap's ENOMEM: the address space limit or the overcommit policy said no.
-int map_error(int err, const std::string& name, size_t size) {
-  struct rlimit as{};
-  ::getrlimit(RLIMIT_AS, &as);
-  char limit[32] = "unlimited";
-  if (as.rlim_cur != RLIM_INFINITY)
-    std::snprintf(limit, sizeof limit, "%llu bytes", static_cast<unsigned long long>(as.rlim_cur));
-  if (err == ENOMEM)
-    return fail(err, "mmap(\"%s\", %zu bytes; RLIMIT_AS is %s, see also "
-                "/proc/sys/vm/overcommit_memory)", name.c_str(), size, limit);
-  return fail(err, "mmap(\"%s\", %zu bytes)", name.c_str(), size);
-}
-
 // Maps an open object of st.st_size bytes and wraps it in a segment, which then
 // owns fd (left open on failure, for the caller's cleanup).
 int map_segment(const std::string& name, UniqueFd& fd, const struct stat& st,
-                uint32_t flags, SegmentPtr* out) {
-  const bool readonly = flags & IPCSHM_READONLY;
-  const size_t size = static_cast<size_t>(st.st_size);
-  int mflags = MAP_SHARED | ((flags & IPCSHM_PREFAULT) ? MAP_POPULATE : 0);
-  void* addr = ::mmap(nullptr, size, readonly ? PROT_READ : PROT_READ | PROT_WRITE,
-                      mflags, fd.get(), 0);
-  if (addr == MAP_FAILED) return map_error(errno, name, size);
-  Mapping map(addr, size);
-  if (flags & IPCSHM_LOCKED) {
-    if (int rc = lock_pages(addr, size, name); rc < 0) return rc;
-  }
-  *out = std::make_unique<PosixSegment>(name, std::move(fd), std::move(map), st);
+                uint32_t flags, SegmentPtr* out, bool user = true) {
+  Mapping map;
+  if (int rc = map_fd(fd.get(), static_cast<uint64_t>(st.st_size), flags, name, &map); rc < 0)
+    return rc;
+  // /dev/shm mounted with huge=advise gives huge pages to those who ask.
+  if (flags & IPCSHM_HUGEPAGES) (void)::madvise(map.get(), map.size(), MADV_HUGEPAGE);
+  *out = std::make_unique<PosixSegment>(name, std::move(fd), std::move(map), st, flags, user);
   return 0;
 }
 
@@ -259,14 +228,33 @@ int reclaim_orphan(const std::string& name) {
                   name.c_str(), static_cast<unsigned>(::geteuid()), error_text(unlinked));
 }
 
-int size_error(int err, const std::string& name, uint64_t size, const char* call) {
-  struct statvfs vfs;
-  if (err == ENOSPC && ::statvfs(kShmDir, &vfs) == 0)
-    return fail(err, "%s(\"%s\", %llu bytes; %s has %llu bytes free)", call, name.c_str(),
-                static_cast<unsigned long long>(size), kShmDir,
-                static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize);
-  return fail(err, "%s(\"%s\", %llu bytes)", call, name.c_str(),
-              static_cast<unsigned long long>(size));
+// The huge= option of the tmpfs mounted on /dev/shm ("never" if none): tmpfs
+// gives huge pages to its files only where it is mounted with huge=always,
+// within_size or advise (then for madvise(MADV_HUGEPAGE)).
+std::string shm_huge_option() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line, option = "never";
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, point;
+    fields >> id >> parent >> devno >> root >> point;
+    if (point != kShmDir) continue;
+    option = "never";  // the last mount on /dev/shm is the one in effect
+    auto at = line.find("huge=");
+    if (at != std::string::npos) option = line.substr(at + 5, line.find_first_of(", \n", at) - at - 5);
+  }
+  return option;
+}
+
+int check_hugepages(const std::string& name) {
+  const std::string option = shm_huge_option();
+  if (option == "always" || option == "within_size" || option == "advise") return 0;
+  return fail_msg(EOPNOTSUPP,
+                  "cannot create \"%s\" with IPCSHM_HUGEPAGES: %s is mounted with "
+                  "huge=%s, so its files get no huge pages (mount -o remount,"
+                  "huge=within_size %s), or use a memfd: or key: id, which take huge pages "
+                  "from /proc/sys/vm/nr_hugepages",
+                  name.c_str(), kShmDir, option.c_str(), kShmDir);
 }
 
 // Deletes a half-made object on every failure path of create.
@@ -290,6 +278,9 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
   if (size > static_cast<uint64_t>(INT64_MAX))
     return fail_msg(EINVAL, "size %llu of \"%s\" is above the largest file size (2^63-1)",
                     static_cast<unsigned long long>(size), requested.c_str());
+  if (flags & IPCSHM_HUGEPAGES) {
+    if (int rc = check_hugepages(requested); rc < 0) return rc;
+  }
   const bool volatile_object = !(flags & IPCSHM_PERSISTENT);
   const mode_t mode = (perms | kOwnerReadWrite) | (volatile_object ? S_ISVTX : 0);
 
@@ -334,10 +325,10 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
     if (!mode_exact && ::fchmod(fd.get(), mode) != 0)
       return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
-      return size_error(errno, name, size, "ftruncate");
+      return size_error(errno, fd.get(), name, size, "ftruncate");
     if (flags & IPCSHM_RESERVE) {
       if (int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0)
-        return size_error(err, name, size, "fallocate");
+        return size_error(err, fd.get(), name, size, "fallocate");
     }
     st.st_size = static_cast<off_t>(size);
     st.st_mode = mode;
@@ -351,6 +342,22 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
 
 int attach(const std::string& name, uint32_t flags, SegmentPtr* out) {
   return open_existing(name, flags, 0, false, out);
+}
+
+int attach_open(const std::string& name, UniqueFd fd, bool own_file, uint32_t flags,
+                SegmentPtr* out) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+  if (own_file) {
+    int unlinked = 0;
+    if (int rc = wait_and_join(name, fd.get(), &st, &unlinked); rc < 0) return rc;
+  } else if (st.st_size == 0) {
+    return empty_error(name);
+  }
+  if (st.st_nlink == 0)
+    return fail_msg(ENOENT, "\"%s\": No such file or directory (removed; the descriptor "
+                    "holds an object that is gone by name)", name.c_str());
+  return map_segment(name, fd, st, flags, out, own_file);
 }
 
 int remove(const std::string& name) {

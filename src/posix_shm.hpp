@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "resources.hpp"
 #include "segment.hpp"
 
 namespace ipcshm::core::posix {
@@ -13,6 +14,12 @@ namespace ipcshm::core::posix {
 int create(const std::string& name, bool is_template, uint64_t size, uint32_t perms,
            uint32_t flags, SegmentPtr* out);
 int attach(const std::string& name, uint32_t flags, SegmentPtr* out);
+// Maps the object `name` open as fd (which the segment then owns). own_file:
+// fd is an open file of its own (reopened), so the handle joins the users of a
+// volatile object; otherwise it shares another's open file (and its lock) and
+// stays out of the lifetime protocol.
+int attach_open(const std::string& name, UniqueFd fd, bool own_file, uint32_t flags,
+                SegmentPtr* out);
 int remove(const std::string& name);
 int info(const std::string& name, ipcshm_info_t* info);
 int chmod(const std::string& name, uint32_t perms);

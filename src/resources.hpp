@@ -57,6 +57,11 @@ class Mapping {
 
   void* get() const noexcept { return addr_; }
   size_t size() const noexcept { return len_; }
+  // Takes over what mremap(2) made of this mapping (the old one is gone).
+  void moved(void* addr, size_t len) noexcept {
+    addr_ = addr;
+    len_ = len;
+  }
   void reset() noexcept {
     if (addr_) ::munmap(addr_, len_);
     addr_ = nullptr;

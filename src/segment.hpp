@@ -24,6 +24,12 @@ class Segment {
   // Fills every field of *info but struct_size.
   virtual int info(ipcshm_info_t* info) const = 0;
 
+  // A new close-on-exec descriptor of the object (ipcshm_fd), or -errno.
+  virtual int dup_fd() const;
+
+  // Changes the object's size and maps it anew (ipcshm_resize), or -errno.
+  virtual int resize(uint64_t size);
+
  protected:
   Segment() = default;
   void* addr_ = nullptr;
@@ -36,7 +42,7 @@ using SegmentPtr = std::unique_ptr<Segment>;
 // Flags every kind accepts.
 constexpr uint32_t kKnownFlags = IPCSHM_READONLY | IPCSHM_PERSISTENT |
                                  IPCSHM_OPEN_OR_CREATE | IPCSHM_PREFAULT |
-                                 IPCSHM_LOCKED | IPCSHM_RESERVE;
+                                 IPCSHM_HUGEPAGES | IPCSHM_LOCKED | IPCSHM_RESERVE;
 
 // Permission bits that create and chmod accept, and those always added.
 constexpr uint32_t kPermMask = 0777;

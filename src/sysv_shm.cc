@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "errors.hpp"
+#include "fd_segment.hpp"
 #include "resources.hpp"
 
 namespace ipcshm::core::sysv {
@@ -164,12 +165,18 @@ int open_existing(int shmid, const std::string& what, uint32_t flags, uint64_t m
 
 int create(const Id& id, uint64_t size, uint32_t perms, uint32_t flags, SegmentPtr* out) {
   const key_t key = id.kind == IdKind::SysvPrivate ? IPC_PRIVATE : id.key;
-  const int mode = static_cast<int>(perms | kOwnerReadWrite);
+  const int mode = static_cast<int>(perms | kOwnerReadWrite) |
+                   ((flags & IPCSHM_HUGEPAGES) ? SHM_HUGETLB : 0);
   int shmid = -1;
   for (int attempt = 0; shmid < 0; ++attempt) {
     shmid = ::shmget(key, size, IPC_CREAT | IPC_EXCL | mode);
     if (shmid >= 0) break;
     int err = errno;
+    if (err == ENOMEM && (flags & IPCSHM_HUGEPAGES))
+      return hugepages_error(err, "shmget", describe(id), size);
+    if (err == EPERM && (flags & IPCSHM_HUGEPAGES))
+      return fail(err, "shmget(%s, SHM_HUGETLB; needs CAP_IPC_LOCK or membership of the "
+                  "group in /proc/sys/vm/hugetlb_shm_group)", describe(id).c_str());
     if (err != EEXIST || !(flags & IPCSHM_OPEN_OR_CREATE)) return shmget_error(err, id, size);
     int existing = ::shmget(key, 0, 0);
     if (existing >= 0) {

@@ -36,17 +36,7 @@ using testutil::unique_name;
 
 constexpr uint64_t kOddSize = 5000;  // not a multiple of the page size
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUnderAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kUnderAsan = true;
-#else
-constexpr bool kUnderAsan = false;
-#endif
-#else
-constexpr bool kUnderAsan = false;
-#endif
+using testutil::kUnderAsan;
 
 // ---------------------------------------------------------------------------
 // Helpers local to this file.

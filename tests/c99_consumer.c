@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -148,6 +149,52 @@ static int test_sysv(void) {
   return 0;
 }
 
+/* Since 1.1: memfd, descriptors, resize, sockets, typed arrays. */
+static int test_v11(void) {
+  ipcshm_t *a = NULL;
+  ipcshm_t *b = NULL;
+  ipcshm_t *c = NULL;
+  ipcshm_t *arr = NULL;
+  int sv[2];
+  int fd;
+  uint32_t etype = 0, ndims = 0;
+  int64_t dims[2] = {3, 2};
+  int64_t got[2] = {0, 0};
+  uint64_t offset = 0;
+  double *elems;
+
+  CHECK(ipcshm_create("memfd:c99", 4096, 0600, 0, &a) == 1);
+  if (a == NULL) return 1;
+  CHECK(strcmp(ipcshm_id(a), "memfd:c99") == 0);
+  ((char *)ipcshm_pointer(a))[0] = 'c';
+  fd = ipcshm_fd(a);
+  CHECK(fd >= 0);
+  CHECK(ipcshm_attach_fd(fd, 0, &b) == 0);
+  if (fd >= 0) close(fd);
+  CHECK(b != NULL && ((char *)ipcshm_pointer(b))[0] == 'c');
+  CHECK(ipcshm_resize(b, 8192) == 0);
+  CHECK(ipcshm_size(b) == 8192);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(ipcshm_send(sv[0], a) == 0);
+  CHECK(ipcshm_recv(sv[1], IPCSHM_READONLY, &c) == 0);
+  CHECK(c != NULL && ipcshm_size(c) == 8192);
+  close(sv[0]);
+  close(sv[1]);
+  CHECK(ipcshm_detach(c) == 0);
+  CHECK(ipcshm_detach(b) == 0);
+  CHECK(ipcshm_detach(a) == 0);
+
+  CHECK(ipcshm_array_create("memfd:c99-array", IPCSHM_FLOAT64, 2, dims, 0600, 0, &arr) == 1);
+  if (arr == NULL) return 1;
+  CHECK(ipcshm_array_header(arr, &etype, &ndims, got, 2, &offset) == 0);
+  CHECK(etype == IPCSHM_FLOAT64 && ndims == 2 && got[0] == 3 && got[1] == 2 && offset == 64);
+  elems = (double *)ipcshm_array_data(arr);
+  CHECK(elems == (double *)((char *)ipcshm_pointer(arr) + 64));
+  if (elems) elems[5] = 1.5;
+  CHECK(ipcshm_detach(arr) == 0);
+  return 0;
+}
+
 int main(void) {
   uint32_t version = ipcshm_version();
   uint64_t page = ipcshm_page_size();
@@ -173,6 +220,7 @@ int main(void) {
   }
 
   test_posix();
+  test_v11();
   test_sysv();
 
   if (failures != 0) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 #include <cstring>
 
 #include "test_util.hpp"
@@ -89,3 +91,48 @@ TEST(CppWrapper, SystemVAndPersistentRemove) {
 }
 
 }  // namespace
+
+TEST(CppWrapper, MemfdDescriptorsSendAndResize) {
+  auto a = ipcshm::shm::create("memfd:cpp", 4096);
+  std::memcpy(a.data(), "cpp", 4);
+  int sv[2];
+  ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+  a.send(sv[0]);
+  auto b = ipcshm::shm::recv(sv[1]);
+  close(sv[0]);
+  close(sv[1]);
+  EXPECT_STREQ("cpp", static_cast<const char*>(b.data()));
+  b.resize(8192);
+  EXPECT_EQ(8192u, b.size());
+  int fd = a.fd();
+  auto c = ipcshm::shm::attach_fd(fd, IPCSHM_READONLY);
+  close(fd);
+  EXPECT_EQ(8192u, c.size());
+  EXPECT_THROW(c.resize(16384), std::system_error);
+  auto sysv = ipcshm::shm::create("private", 4096);
+  try {
+    (void)sysv.fd();
+    ADD_FAILURE() << "System V has no descriptor";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(EOPNOTSUPP, e.code().value());
+  }
+}
+
+TEST(CppWrapper, TypedArrays) {
+  const std::string id = testutil::unique_name("cpp-array");
+  testutil::RemoveGuard rg(id);
+  const int64_t dims[] = {3, 2};
+  auto a = ipcshm::shm::create_array<double>(id, dims);
+  EXPECT_TRUE(a.created());
+  auto elems = a.array<double>();
+  ASSERT_EQ(6u, elems.size());
+  for (size_t i = 0; i < elems.size(); ++i) elems[i] = static_cast<double>(i) + 0.5;
+  auto b = ipcshm::shm::attach(id);
+  EXPECT_EQ((std::vector<int64_t>{3, 2}), b.dims());
+  EXPECT_EQ(5.5, b.array<double>()[5]);
+  EXPECT_THROW(b.array<float>(), std::system_error);
+  auto plain = ipcshm::shm::create("memfd:plain", 4096);
+  EXPECT_THROW(plain.array<double>(), std::system_error);
+  auto c = ipcshm::shm::create_array<std::complex<float>>("memfd:cplx", dims);
+  EXPECT_EQ(6u, c.array<std::complex<float>>().size());
+}

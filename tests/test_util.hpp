@@ -30,6 +30,19 @@
 
 namespace testutil {
 
+// AddressSanitizer turns mlock into a no-op: locked pages are not resident there.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kUnderAsan = true;
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+#else
+inline constexpr bool kUnderAsan = false;
+#endif
+
 // Every POSIX name a test makes starts with this prefix, so that the leak check
 // at the end of the run (and a human) can find what this run left behind.
 inline const std::string& run_prefix() {
@@ -79,6 +92,10 @@ inline ipcshm_info_t fresh_info() {
 // The kinds of ids that create accepts and another process attaches, for
 // parameterised tests: "/name", "private" (attached by "shmid:N"), "key:0x...".
 enum class Kind { Posix, SysvPrivate, SysvKey };
+
+inline void PrintTo(Kind kind, std::ostream* os) {
+  *os << (kind == Kind::Posix ? "Posix" : kind == Kind::SysvPrivate ? "SysvPrivate" : "SysvKey");
+}
 
 inline std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
   switch (info.param) {
@@ -131,6 +148,28 @@ class HandleGuard {
 // Runs fn in a forked child and returns its wait status. The child exits with
 // fn's return value (0 = success); gtest assertions must not be used in it.
 inline int run_in_child(const std::function<int()>& fn) { return Child(fn).wait(); }
+
+// The wait status of a child that writes a byte at p (through a read-only
+// mapping, to be killed by SIGSEGV: the default action, not a sanitizer's).
+inline int status_of_write(void* p) {
+  return run_in_child([p] {
+    signal(SIGSEGV, SIG_DFL);
+    static_cast<volatile char*>(p)[0] = 1;
+    return 0;
+  });
+}
+
+inline bool killed_by(int status, int sig) { return WIFSIGNALED(status) && WTERMSIG(status) == sig; }
+
+// How many descriptors this process has open.
+inline int open_fd_count() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++n;
+    closedir(d);
+  }
+  return n;
+}
 
 inline bool exited_with(int status, int code) {
   return WIFEXITED(status) && WEXITSTATUS(status) == code;

@@ -224,7 +224,8 @@ def main():
             before_cplusplus_end(d, "IPCSHM_EXPORT int ipcshm_selftest_missing(void);\n")
 
         def map_ghost(d):
-            patch(amap(d), r"^(\s*global:\s*\n)", r"\1    ipcshm_selftest_ghost;\n")
+            patch(amap(d), r"^(IPCSHM_1\.0 \{\s*\n\s*global:\s*\n)",
+                  r"\1    ipcshm_selftest_ghost;\n")
 
         def not_c99(d):
             before_cplusplus_end(d, "enum { IPCSHM_SELFTEST_BIG = 1u << 31 };\n")

@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--meson", required=True, help="meson command (shell words)")
     ap.add_argument("--build", required=True)
     ap.add_argument("--src", required=True)
+    ap.add_argument("--version", required=True, help="the project version, x.y.z")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")
     ap.add_argument("--pkg-config", default="pkg-config")
@@ -78,9 +79,10 @@ def main():
             return hits[0], path
 
         pc_dest, pc = staged("/pkgconfig/ipcshm.pc")
-        lib_dest, lib = staged("/libipcshm.so.1.0.0")
+        real_name = "libipcshm.so." + args.version
+        lib_dest, lib = staged("/" + real_name)
         libdir = os.path.dirname(lib)
-        for link, target in (("libipcshm.so.1", "libipcshm.so.1.0.0"),
+        for link, target in (("libipcshm.so.1", real_name),
                              ("libipcshm.so", "libipcshm.so.1")):
             path = os.path.join(libdir, link)
             if os.readlink(path) != target:

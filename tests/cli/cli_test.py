@@ -226,7 +226,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(
             self.fails(2, "info", "foo"),
             "ipcshm: info: invalid id \"foo\": expected \"/name\", \"key:0x1234\", "
-            "\"key:4660\", \"private\" or \"shmid:N\"\n"
+            "\"key:4660\", \"private\", \"shmid:N\" or \"memfd:label\"\n"
             "Usage: ipcshm info ID [--json]\n"
             "Try 'ipcshm info --help' for more information.\n")
         self.assertEqual(

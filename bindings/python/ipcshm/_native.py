@@ -32,6 +32,7 @@ IPCSHM_READONLY = 1 << 0
 IPCSHM_PERSISTENT = 1 << 1
 IPCSHM_OPEN_OR_CREATE = 1 << 2
 IPCSHM_PREFAULT = 1 << 3
+IPCSHM_HUGEPAGES = 1 << 4          # since 1.1
 IPCSHM_LOCKED = 1 << 5
 IPCSHM_RESERVE = 1 << 6
 
@@ -40,9 +41,14 @@ IPCSHM_KIND_POSIX = 1
 IPCSHM_KIND_SYSV = 2
 IPCSHM_KIND_MEMFD = 3
 
+# Element types of typed arrays (the "WA-1" header's etype), since 1.1.
+(IPCSHM_INT8, IPCSHM_UINT8, IPCSHM_INT16, IPCSHM_UINT16, IPCSHM_INT32, IPCSHM_UINT32,
+ IPCSHM_INT64, IPCSHM_UINT64, IPCSHM_FLOAT32, IPCSHM_FLOAT64, IPCSHM_COMPLEX64,
+ IPCSHM_COMPLEX128) = range(1, 13)
+
 # The version of include/ipcshm.h these declarations follow.
 IPCSHM_VERSION_MAJOR = 1
-IPCSHM_VERSION_MINOR = 0
+IPCSHM_VERSION_MINOR = 1
 IPCSHM_VERSION_PATCH = 0
 IPCSHM_VERSION = ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8)
                   | IPCSHM_VERSION_PATCH)
@@ -92,6 +98,16 @@ PROTOTYPES = {
     "ipcshm_info": (c_int, [c_char_p, POINTER(ipcshm_info_t)]),
     "ipcshm_handle_info": (c_int, [_handle, POINTER(ipcshm_info_t)]),
     "ipcshm_chmod": (c_int, [c_char_p, c_uint32]),
+    "ipcshm_fd": (c_int, [_handle]),
+    "ipcshm_attach_fd": (c_int, [c_int, c_uint32, _out_handle]),
+    "ipcshm_resize": (c_int, [_handle, c_uint64]),
+    "ipcshm_send": (c_int, [c_int, _handle]),
+    "ipcshm_recv": (c_int, [c_int, c_uint32, _out_handle]),
+    "ipcshm_array_create": (c_int, [c_char_p, c_uint32, c_uint32, POINTER(c_int64),
+                                    c_uint32, c_uint32, _out_handle]),
+    "ipcshm_array_header": (c_int, [_handle, POINTER(c_uint32), POINTER(c_uint32),
+                                    POINTER(c_int64), c_uint32, POINTER(c_uint64)]),
+    "ipcshm_array_data": (c_void_p, [_handle]),
     "ipcshm_version": (c_uint32, []),
     "ipcshm_strerror": (c_char_p, [c_int]),
     "ipcshm_last_error": (c_char_p, []),

@@ -11,6 +11,7 @@ enum {
   IPCSHM_PERSISTENT = 2,
   IPCSHM_OPEN_OR_CREATE = 4,
   IPCSHM_PREFAULT = 8,
+  IPCSHM_HUGEPAGES = 16,
   IPCSHM_LOCKED = 32,
   IPCSHM_RESERVE = 64
 };
@@ -49,6 +50,25 @@ uint32_t ipcshm_version(void);
 const char *ipcshm_strerror(int err);
 const char *ipcshm_last_error(void);
 uint64_t ipcshm_page_size(void);
+
+int ipcshm_fd(const ipcshm_t *h);
+int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out);
+int ipcshm_resize(ipcshm_t *h, uint64_t size);
+int ipcshm_send(int sock, const ipcshm_t *h);
+int ipcshm_recv(int sock, uint32_t flags, ipcshm_t **out);
+
+enum {
+  IPCSHM_INT8 = 1, IPCSHM_UINT8, IPCSHM_INT16, IPCSHM_UINT16, IPCSHM_INT32,
+  IPCSHM_UINT32, IPCSHM_INT64, IPCSHM_UINT64, IPCSHM_FLOAT32, IPCSHM_FLOAT64,
+  IPCSHM_COMPLEX64, IPCSHM_COMPLEX128
+};
+
+int ipcshm_array_create(const char *id, uint32_t etype, uint32_t ndims,
+                        const int64_t *dims, uint32_t perms, uint32_t flags,
+                        ipcshm_t **out);
+int ipcshm_array_header(const ipcshm_t *h, uint32_t *etype, uint32_t *ndims,
+                        int64_t *dims, uint32_t maxdims, uint64_t *offset);
+void *ipcshm_array_data(const ipcshm_t *h);
 
 int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg, int32_t *shmid);
 int ipcshm_sysv_attach(int32_t shmid, int readonly, void **ptr);

@@ -105,3 +105,32 @@ def test_cffi_in_another_process_reads_what_ctypes_wrote(name):
             lib.ipcshm_detach(h[0])
             """), shm.id)
         assert r.stdout == "ctypes\n"
+
+
+def test_cffi_new_in_1_1(ffi_lib, name):
+    # memfd, descriptors, resize and arrays through decl.h's declarations
+    import os
+    ffi, lib = ffi_lib
+    h, h2 = ffi.new("ipcshm_t **"), ffi.new("ipcshm_t **")
+    assert lib.ipcshm_create(b"memfd:cffi-XXXXXX", 100, 0o600, 0, h) == 1
+    fd = lib.ipcshm_fd(h[0])
+    assert fd >= 0
+    assert lib.ipcshm_attach_fd(fd, 0, h2) == 0
+    os.close(fd)
+    assert ffi.string(lib.ipcshm_id(h2[0])) == ffi.string(lib.ipcshm_id(h[0]))
+    assert lib.ipcshm_resize(h2[0], 5000) == 0 and lib.ipcshm_size(h2[0]) == 5000
+    assert lib.ipcshm_detach(h2[0]) == 0 and lib.ipcshm_detach(h[0]) == 0
+    dims = ffi.new("int64_t[2]", [3, 2])
+    assert lib.ipcshm_array_create(("/" + name).encode(), lib.IPCSHM_FLOAT64, 2, dims,
+                                   0o600, 0, h) == 1
+    etype, ndims, offset = ffi.new("uint32_t *"), ffi.new("uint32_t *"), ffi.new("uint64_t *")
+    got = ffi.new("int64_t[1]")
+    assert lib.ipcshm_array_header(h[0], etype, ndims, got, 1, offset) == -34   # ERANGE
+    assert ndims[0] == 2
+    got = ffi.new("int64_t[2]")
+    assert lib.ipcshm_array_header(h[0], etype, ndims, got, 2, offset) == 0
+    assert (etype[0], list(got), offset[0]) == (lib.IPCSHM_FLOAT64, [3, 2], 64)
+    data = lib.ipcshm_array_data(h[0])
+    assert int(ffi.cast("uintptr_t", data)) == int(ffi.cast("uintptr_t",
+                                                            lib.ipcshm_pointer(h[0]))) + 64
+    assert lib.ipcshm_detach(h[0]) == 0

@@ -1,5 +1,5 @@
 //! Raw FFI declarations of libipcshm, one for each function, constant and type of
-//! `include/ipcshm.h` (version 1.0). The header and its comments are the
+//! `include/ipcshm.h` (version 1.1). The header and its comments are the
 //! contract; read them for the semantics. The safe API is the `ipcshm` crate.
 //!
 //! Conventions of the C API (from the header):
@@ -30,7 +30,7 @@ pub use std::os::raw::{c_char, c_int, c_void};
 /// `IPCSHM_VERSION_MAJOR`: the version of the header these declarations follow.
 pub const IPCSHM_VERSION_MAJOR: u32 = 1;
 /// `IPCSHM_VERSION_MINOR`
-pub const IPCSHM_VERSION_MINOR: u32 = 0;
+pub const IPCSHM_VERSION_MINOR: u32 = 1;
 /// `IPCSHM_VERSION_PATCH`
 pub const IPCSHM_VERSION_PATCH: u32 = 0;
 /// `IPCSHM_VERSION`: `(major << 16) | (minor << 8) | patch`, as `ipcshm_version()`.
@@ -46,6 +46,11 @@ pub const IPCSHM_PERSISTENT: u32 = 1 << 1;
 pub const IPCSHM_OPEN_OR_CREATE: u32 = 1 << 2;
 /// Populate the pages at map time.
 pub const IPCSHM_PREFAULT: u32 = 1 << 3;
+/// Create (since 1.1): back the object with huge pages (System V: SHM_HUGETLB;
+/// memfd: MFD_HUGETLB; POSIX: only where /dev/shm is mounted with `huge=`).
+/// None available: -ENOMEM (-EOPNOTSUPP for POSIX), with a message that says
+/// what to change.
+pub const IPCSHM_HUGEPAGES: u32 = 1 << 4;
 /// Keep the pages in RAM (mlock); -EPERM/-ENOMEM past RLIMIT_MEMLOCK.
 pub const IPCSHM_LOCKED: u32 = 1 << 5;
 /// POSIX create: reserve the backing store now (fallocate).
@@ -57,6 +62,37 @@ pub const IPCSHM_KIND_POSIX: u32 = 1;
 pub const IPCSHM_KIND_SYSV: u32 = 2;
 /// `ipcshm_info_t::kind` of a memfd object.
 pub const IPCSHM_KIND_MEMFD: u32 = 3;
+
+/// Array element type (since 1.1), `uint16 etype` of the "WA-1" header: `int8_t`.
+pub const IPCSHM_INT8: u32 = 1;
+/// `uint8_t`.
+pub const IPCSHM_UINT8: u32 = 2;
+/// `int16_t`.
+pub const IPCSHM_INT16: u32 = 3;
+/// `uint16_t`.
+pub const IPCSHM_UINT16: u32 = 4;
+/// `int32_t`.
+pub const IPCSHM_INT32: u32 = 5;
+/// `uint32_t`.
+pub const IPCSHM_UINT32: u32 = 6;
+/// `int64_t`.
+pub const IPCSHM_INT64: u32 = 7;
+/// `uint64_t`.
+pub const IPCSHM_UINT64: u32 = 8;
+/// `float` (IEEE binary32).
+pub const IPCSHM_FLOAT32: u32 = 9;
+/// `double` (IEEE binary64).
+pub const IPCSHM_FLOAT64: u32 = 10;
+/// Complex of two `float` (real, imaginary): 8 bytes (Julia's `ComplexF32`).
+pub const IPCSHM_COMPLEX64: u32 = 11;
+/// Complex of two `double` (real, imaginary): 16 bytes (Julia's `ComplexF64`).
+pub const IPCSHM_COMPLEX128: u32 = 12;
+
+/// The magic number at the start of an array object: "WA-1" as a native-endian
+/// `uint32` (0x57412D31). Not in the header (which states it in a comment); the
+/// layout is `magic: u32, etype: u16, ndims: u16, offset: i64, dims: [i64;
+/// ndims]`, the elements at `offset = round_up(16 + 8 * ndims, 64)`.
+pub const WA1_MAGIC: u32 = 0x5741_2D31;
 
 /// The opaque handle type, `ipcshm_t` (C: `struct ipcshm_handle`). Only ever
 /// used behind a pointer. The marker makes it `!Send`, `!Sync` and `!Unpin`, as
@@ -106,7 +142,8 @@ pub struct ipcshm_info_t {
     pub key: i32,
     /// System V identifier; POSIX: -1.
     pub shmid: i32,
-    /// `IPCSHM_PERSISTENT` when the object is not volatile.
+    /// `IPCSHM_PERSISTENT` when the object is not volatile; `IPCSHM_HUGEPAGES`
+    /// when it is a memfd in huge pages.
     pub flags: u32,
 }
 
@@ -159,6 +196,29 @@ extern "C" {
     pub fn ipcshm_strerror(err: c_int) -> *const c_char;
     pub fn ipcshm_last_error() -> *const c_char;
     pub fn ipcshm_page_size() -> u64;
+    pub fn ipcshm_fd(h: *const ipcshm_t) -> c_int;
+    pub fn ipcshm_attach_fd(fd: c_int, flags: u32, out: *mut *mut ipcshm_t) -> c_int;
+    pub fn ipcshm_resize(h: *mut ipcshm_t, size: u64) -> c_int;
+    pub fn ipcshm_send(sock: c_int, h: *const ipcshm_t) -> c_int;
+    pub fn ipcshm_recv(sock: c_int, flags: u32, out: *mut *mut ipcshm_t) -> c_int;
+    pub fn ipcshm_array_create(
+        id: *const c_char,
+        etype: u32,
+        ndims: u32,
+        dims: *const i64,
+        perms: u32,
+        flags: u32,
+        out: *mut *mut ipcshm_t,
+    ) -> c_int;
+    pub fn ipcshm_array_header(
+        h: *const ipcshm_t,
+        etype: *mut u32,
+        ndims: *mut u32,
+        dims: *mut i64,
+        maxdims: u32,
+        offset: *mut u64,
+    ) -> c_int;
+    pub fn ipcshm_array_data(h: *const ipcshm_t) -> *mut c_void;
     pub fn ipcshm_sysv_get(key: i32, size: u64, shmflg: i32, shmid: *mut i32) -> c_int;
     pub fn ipcshm_sysv_attach(shmid: i32, readonly: c_int, ptr: *mut *mut c_void) -> c_int;
     pub fn ipcshm_sysv_detach(ptr: *const c_void) -> c_int;

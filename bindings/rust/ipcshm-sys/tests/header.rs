@@ -64,11 +64,24 @@ fn rust_constants() -> Vec<(&'static str, i64)> {
         ("IPCSHM_PERSISTENT", IPCSHM_PERSISTENT as i64),
         ("IPCSHM_OPEN_OR_CREATE", IPCSHM_OPEN_OR_CREATE as i64),
         ("IPCSHM_PREFAULT", IPCSHM_PREFAULT as i64),
+        ("IPCSHM_HUGEPAGES", IPCSHM_HUGEPAGES as i64),
         ("IPCSHM_LOCKED", IPCSHM_LOCKED as i64),
         ("IPCSHM_RESERVE", IPCSHM_RESERVE as i64),
         ("IPCSHM_KIND_POSIX", IPCSHM_KIND_POSIX as i64),
         ("IPCSHM_KIND_SYSV", IPCSHM_KIND_SYSV as i64),
         ("IPCSHM_KIND_MEMFD", IPCSHM_KIND_MEMFD as i64),
+        ("IPCSHM_INT8", IPCSHM_INT8 as i64),
+        ("IPCSHM_UINT8", IPCSHM_UINT8 as i64),
+        ("IPCSHM_INT16", IPCSHM_INT16 as i64),
+        ("IPCSHM_UINT16", IPCSHM_UINT16 as i64),
+        ("IPCSHM_INT32", IPCSHM_INT32 as i64),
+        ("IPCSHM_UINT32", IPCSHM_UINT32 as i64),
+        ("IPCSHM_INT64", IPCSHM_INT64 as i64),
+        ("IPCSHM_UINT64", IPCSHM_UINT64 as i64),
+        ("IPCSHM_FLOAT32", IPCSHM_FLOAT32 as i64),
+        ("IPCSHM_FLOAT64", IPCSHM_FLOAT64 as i64),
+        ("IPCSHM_COMPLEX64", IPCSHM_COMPLEX64 as i64),
+        ("IPCSHM_COMPLEX128", IPCSHM_COMPLEX128 as i64),
     ]
 }
 
@@ -209,35 +222,82 @@ fn header_functions(header: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The enumerators and version macros the header defines.
+/// The header without its comments (`/* */` and `//`).
+fn strip_comments(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    let mut rest = header;
+    while let Some(pos) = rest.find("/*") {
+        out.push_str(&rest[..pos]);
+        match rest[pos + 2..].find("*/") {
+            Some(end) => rest = &rest[pos + 2 + end + 2..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(|l| match l.find("//") {
+            Some(pos) => &l[..pos],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The enumerators and version macros the header defines: every enumerator of
+/// every `enum { ... }` (with or without `= value`: the element types count on
+/// from `IPCSHM_INT8 = 1`), and the `IPCSHM_VERSION*` macros.
 fn header_constants(header: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for line in header.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("#define IPCSHM_VERSION") {
+    let src = strip_comments(header);
+    for line in src.lines() {
+        if let Some(rest) = line.trim().strip_prefix("#define IPCSHM_VERSION") {
             let len = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(rest.len());
             names.insert(format!("IPCSHM_VERSION{}", &rest[..len]));
-            continue;
-        }
-        if line.starts_with('#') {
-            continue;
-        }
-        // enumerators: "IPCSHM_X = value", one or several on a line
-        let mut rest = line;
-        while let Some(pos) = rest.find("IPCSHM_") {
-            let tail = &rest[pos..];
-            let len = tail
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(tail.len());
-            if tail[len..].trim_start().starts_with('=') {
-                names.insert(tail[..len].to_string());
-            }
-            rest = &tail[len..];
         }
     }
+    let mut rest = src.as_str();
+    while let Some(pos) = rest.find("enum") {
+        let after = &rest[pos + 4..];
+        let is_word = !rest[..pos]
+            .chars()
+            .last()
+            .map_or(false, |c| c.is_ascii_alphanumeric() || c == '_')
+            && after.trim_start().starts_with('{');
+        if !is_word {
+            rest = after;
+            continue;
+        }
+        let open = after.find('{').unwrap();
+        let close = open + after[open..].find('}').expect("end of enum");
+        for item in after[open + 1..close].split(',') {
+            let name = item.split('=').next().unwrap().trim();
+            if !name.is_empty() {
+                names.insert(name.to_string());
+            }
+        }
+        rest = &after[close..];
+    }
     names
+}
+
+/// The values of the enumerators, as a C compiler sees them, are checked by
+/// `c_compiler_agrees_on_types_constants_and_layout`; this checks the parser
+/// itself on the form of the element-type enum.
+#[test]
+fn enum_parser_counts_implicit_values() {
+    let names = header_constants(
+        "/* enum { IPCSHM_NOT = 1 } */\nenum {\n  IPCSHM_A = 1, IPCSHM_B, // c\n  IPCSHM_C\n};\n",
+    );
+    let expected: BTreeSet<String> = ["IPCSHM_A", "IPCSHM_B", "IPCSHM_C"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(names, expected);
 }
 
 #[test]
@@ -253,7 +313,7 @@ fn function_names_match_the_header() {
     let c: BTreeSet<String> = header_functions(&header);
     let rust: BTreeSet<String> = rust_decls().into_iter().map(|d| d.name).collect();
     assert!(
-        c.len() >= 21,
+        c.len() >= 29,
         "parsed too few functions from {:?}: {:?}",
         path,
         c

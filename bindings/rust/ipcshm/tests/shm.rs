@@ -1,6 +1,7 @@
 //! Tests of the safe API against the real library: data between processes,
 //! lifetimes (volatile, persistent, System V), read-only mappings, errors and
-//! permissions.
+//! permissions; since 1.1 memfd objects passed over sockets and inherited
+//! descriptors, resize, huge pages and typed arrays.
 //!
 //! Multi-process tests re-execute this test binary as the child: the same test,
 //! selected with `--exact NAME`, with `IPCSHM_CHILD=ROLE` and `IPCSHM_CHILD_ID=ID`
@@ -9,9 +10,11 @@
 //! Every object has a name unique to this run (pid + time + counter), and a
 //! `Cleanup` guard removes it when the test ends, even by a panic.
 
-use ipcshm::{Info, Kind, ReadOnly, Shm, ShmOptions};
+use ipcshm::{Complex, Element, ElementType, Info, Kind, ReadOnly, Shm, ShmOptions};
 use std::env;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::io::OwnedFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -701,4 +704,481 @@ fn library_facts() {
     let (major, _, _) = ipcshm::library_version();
     assert_eq!(major, ipcshm::sys::IPCSHM_VERSION_MAJOR);
     assert!(ipcshm::page_size().is_power_of_two());
+}
+
+// ---------------------------------------------------------------------------
+// libipcshm 1.1: memfd objects, descriptors, sockets, resize, huge pages,
+// typed arrays.
+
+const EPERM: i32 = 1;
+const EBADMSG: i32 = 74;
+const EOPNOTSUPP: i32 = 95;
+
+/// Spawns a child whose stdin is `fd` (a socket or an object's descriptor):
+/// the way these tests hand a descriptor to a re-executed process. The
+/// `Command`, and with it the parent's copy of `fd`, is dropped at once.
+fn spawn_with_stdin(mut cmd: Command, fd: OwnedFd) -> std::process::Child {
+    cmd.stdin(Stdio::from(fd))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_child(proc: std::process::Child, what: &str) {
+    let _watchdog = Watchdog::new(proc.id(), 60);
+    let out = proc.wait_with_output().unwrap();
+    expect_success(what, &out);
+}
+
+#[test]
+fn memfd_send_recv_between_processes() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "memfd-recv");
+        // stdin is our end of the parent's UnixStream::pair.
+        let mut shm = Shm::recv(std::io::stdin()).unwrap();
+        assert_eq!(shm.id(), id, "the receiver sees the sender's label");
+        assert_eq!(shm.info().unwrap().kind, Kind::Memfd);
+        assert_eq!(shm.len(), 8192);
+        assert_eq!(&shm.as_slice()[..17], b"memfd from parent");
+        assert_eq!(shm.as_slice()[8191], 0xa5);
+        shm.as_mut_slice()[100..116].copy_from_slice(b"hello from child");
+        // And an object of our own back: it outlives us while in flight.
+        let mut own = Shm::create("memfd:ipcshm-rs-child", 64).unwrap();
+        own.as_mut_slice()[..13].copy_from_slice(b"made by child");
+        own.send(std::io::stdin()).unwrap();
+        println!("child {}: received, wrote back, sent", std::process::id());
+        return;
+    }
+    let mut shm = Shm::create("memfd:ipcshm-rs-XXXXXX", 8192).unwrap();
+    assert!(shm.id().starts_with("memfd:ipcshm-rs-"), "{}", shm.id());
+    assert!(
+        !shm.id().ends_with("XXXXXX"),
+        "the label template is filled in"
+    );
+    let info = shm.info().unwrap();
+    assert_eq!(info.kind, Kind::Memfd);
+    assert!(!info.persistent && !info.hugepages);
+    assert_eq!(info.size, 8192);
+    assert!(shm.as_slice().iter().all(|&b| b == 0));
+    shm.as_mut_slice()[..17].copy_from_slice(b"memfd from parent");
+    shm.as_mut_slice()[8191] = 0xa5;
+
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let proc = spawn_with_stdin(
+        child("memfd_send_recv_between_processes", "memfd-recv", shm.id()),
+        OwnedFd::from(theirs),
+    );
+    shm.send(&ours).unwrap();
+    wait_child(proc, "memfd-recv");
+    // The child has exited: its writes are complete.
+    assert_eq!(&shm.as_slice()[100..116], b"hello from child");
+    let back = Shm::recv(&ours).unwrap();
+    assert_eq!(back.id(), "memfd:ipcshm-rs-child");
+    assert_eq!(&back.as_slice()[..13], b"made by child");
+    // The peer is gone: the next receive says so.
+    let err = Shm::recv(&ours).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{}", err);
+}
+
+#[test]
+fn memfd_ids_refuse_persistent_and_open_or_create() {
+    let err = ShmOptions::new()
+        .persistent(true)
+        .create("memfd:ipcshm-rs-p", 10)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    let err = ShmOptions::new()
+        .open_or_create("memfd:ipcshm-rs-o", 10)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    let err = Shm::attach("memfd:ipcshm-rs-a").unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "memfd is create only: {}",
+        err
+    );
+}
+
+#[test]
+fn recv_refuses_other_messages_and_reports_a_closed_peer() {
+    // A datagram socket, so that the whole message is consumed (on a stream,
+    // what the library does not read of a foreign message stays queued).
+    let (a, b) = UnixDatagram::pair().unwrap();
+    a.send(b"not an ipcshm message").unwrap();
+    let err = Shm::recv(&b).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
+    assert_eq!(ipcshm::errno(&err), Some(EBADMSG));
+    let (a, b) = UnixStream::pair().unwrap();
+    drop(a);
+    let err = Shm::recv(&b).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{}", err);
+
+    // Read-only travels: a read-only handle sends a read-only object.
+    let (a, b) = UnixStream::pair().unwrap();
+    let id = unique("sendro");
+    let _cleanup = Cleanup(id.clone());
+    let mut rw = Shm::create(&id, 64).unwrap();
+    rw.as_mut_slice()[0] = 9;
+    let ro = Shm::attach_readonly(&id).unwrap();
+    ro.send(&a).unwrap();
+    ro.send(&a).unwrap();
+    let err = Shm::recv(&b).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+    assert_eq!(ipcshm::errno(&err), Some(EACCES));
+    let got: Shm<ReadOnly> = ShmOptions::new().readonly().recv(&b).unwrap();
+    assert_eq!(got.id(), id);
+    assert_eq!(got.as_slice()[0], 9);
+
+    // System V segments travel by id, not by descriptor.
+    let seg = Shm::create("private", 64).unwrap();
+    let _cleanup_seg = Cleanup(seg.id().to_string());
+    assert_eq!(ipcshm::errno(&seg.send(&a).unwrap_err()), Some(EOPNOTSUPP));
+    assert_eq!(ipcshm::errno(&seg.fd().unwrap_err()), Some(EOPNOTSUPP));
+}
+
+#[test]
+fn fd_inherited_by_a_child_maps_the_object() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "from-fd");
+        // stdin is a descriptor of the parent's object.
+        let mut shm = Shm::from_fd(std::io::stdin()).unwrap();
+        assert_eq!(shm.id(), id);
+        assert_eq!(&shm.as_slice()[..6], b"by fd!");
+        shm.as_mut_slice()[6..12].copy_from_slice(b"child!");
+        println!(
+            "child {}: mapped the inherited descriptor",
+            std::process::id()
+        );
+        return;
+    }
+    let id = unique("fd");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 4096).unwrap();
+    shm.as_mut_slice()[..6].copy_from_slice(b"by fd!");
+    let fd = shm.fd().unwrap();
+
+    // In this process: a second mapping, a user of its own; fd stays ours.
+    let again = Shm::from_fd(&fd).unwrap();
+    assert_eq!(again.id(), id);
+    assert_ne!(again.as_ptr(), shm.as_ptr());
+    assert_eq!(&again.as_slice()[..6], b"by fd!");
+    drop(again);
+
+    let proc = spawn_with_stdin(
+        child("fd_inherited_by_a_child_maps_the_object", "from-fd", &id),
+        fd,
+    );
+    wait_child(proc, "from-fd");
+    assert_eq!(&shm.as_slice()[..12], b"by fd!child!");
+
+    // A read-only handle gives a read-only descriptor.
+    let ro = Shm::attach_readonly(&id).unwrap();
+    let rofd = ro.fd().unwrap();
+    let err = Shm::from_fd(&rofd).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+    assert_eq!(ipcshm::errno(&err), Some(EACCES));
+    let ro2 = Shm::from_fd_readonly(&rofd).unwrap();
+    assert_eq!(&ro2.as_slice()[..6], b"by fd!");
+
+    // A descriptor of something else.
+    let file = std::fs::File::open("/proc/self/exe").unwrap();
+    let err = Shm::from_fd_readonly(&file).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+}
+
+#[test]
+fn resize_is_seen_by_a_later_attach() {
+    if let Some((role, id)) = child_role() {
+        let shm = Shm::attach_readonly(&id).unwrap();
+        let expect: usize = role.strip_prefix("resized-").unwrap().parse().unwrap();
+        assert_eq!(shm.len(), expect, "a later attach sees the new size");
+        assert_eq!(Shm::info_of(&id).unwrap().size, expect as u64);
+        assert_eq!(&shm.as_slice()[..6], b"before");
+        if expect > 4096 {
+            assert!(shm.as_slice()[4096..expect - 5].iter().all(|&b| b == 0));
+            assert_eq!(&shm.as_slice()[expect - 5..], b"after");
+        }
+        println!("child {}: saw {} bytes", std::process::id(), expect);
+        return;
+    }
+    let test = "resize_is_seen_by_a_later_attach";
+    let id = unique("resize");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 4096).unwrap();
+    shm.as_mut_slice()[..6].copy_from_slice(b"before");
+    let grown = 3 * 4096 + 100;
+    shm.resize(grown).unwrap();
+    assert_eq!(shm.len(), grown);
+    assert_eq!(
+        &shm.as_slice()[..6],
+        b"before",
+        "the data moves with the mapping"
+    );
+    assert!(
+        shm.as_slice()[4096..].iter().all(|&b| b == 0),
+        "grown memory reads as zeros"
+    );
+    shm.as_mut_slice()[grown - 5..].copy_from_slice(b"after");
+    let out = run(child(test, &format!("resized-{}", grown), &id)).unwrap();
+    expect_success("resized (grown)", &out);
+
+    shm.resize(100).unwrap(); // nobody else maps it now
+    assert_eq!(shm.len(), 100);
+    let out = run(child(test, "resized-100", &id)).unwrap();
+    expect_success("resized (shrunk)", &out);
+
+    // memfd objects grow but never shrink; a failure changes nothing.
+    let mut m = Shm::create("memfd:ipcshm-rs-resize", 100).unwrap();
+    m.as_mut_slice()[99] = 1;
+    m.resize(10_000).unwrap();
+    assert_eq!(
+        (m.len(), m.as_slice()[99], m.as_slice()[9_999]),
+        (10_000, 1, 0)
+    );
+    let err = m.resize(50).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+    assert_eq!(ipcshm::errno(&err), Some(EPERM));
+    assert_eq!((m.len(), m.as_slice()[99]), (10_000, 1));
+    assert_eq!(m.resize(0).unwrap_err().kind(), ErrorKind::InvalidInput);
+
+    // System V segments cannot be resized.
+    let mut seg = Shm::create("private", 4096).unwrap();
+    let _cleanup_seg = Cleanup(seg.id().to_string());
+    let err = seg.resize(8192).unwrap_err();
+    assert_eq!(ipcshm::errno(&err), Some(EOPNOTSUPP), "{}", err);
+    assert_eq!(seg.len(), 4096);
+}
+
+#[test]
+fn hugepages_or_a_clear_error() {
+    for id in ["memfd:ipcshm-rs-huge", "private"] {
+        match ShmOptions::new().hugepages(true).create(id, 1) {
+            Ok(shm) => {
+                let _cleanup = Cleanup(shm.id().to_string());
+                eprintln!("{}: huge pages, {} bytes", id, shm.len());
+                assert!(shm.len() >= 2 << 20, "rounded up to a huge page");
+                if id.starts_with("memfd:") {
+                    assert!(shm.info().unwrap().hugepages);
+                }
+            }
+            Err(err) => {
+                eprintln!("{}: no huge pages here: {}", id, err);
+                assert!(
+                    matches!(
+                        ipcshm::errno(&err),
+                        Some(12) | Some(EOPNOTSUPP) | Some(EPERM)
+                    ),
+                    "{}",
+                    err
+                );
+                assert!(ipcshm::Error::from_io(&err).unwrap().message().len() > 10);
+            }
+        }
+    }
+}
+
+fn read_ne<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes[at..at + N].try_into().unwrap()
+}
+
+#[test]
+fn array_3x2_f64_read_in_a_child() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "array");
+        let shm = Shm::attach_readonly(&id).unwrap();
+        let a = shm.array::<f64>().unwrap();
+        assert_eq!(a.dims(), &[3, 2]);
+        assert_eq!(a.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(a.get(&[2, 0]), Some(&3.0));
+        assert_eq!(a.get(&[0, 1]), Some(&4.0), "column-major");
+        assert_eq!(a.get(&[3, 0]), None);
+        let h = shm.array_header().unwrap();
+        assert_eq!(
+            (h.etype, h.dims.clone(), h.offset, h.len()),
+            (ElementType::Float64, vec![3, 2], 64, 6)
+        );
+        let err = shm.array::<f32>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
+        assert_eq!(ipcshm::errno(&err), Some(EBADMSG));
+        assert!(err.to_string().contains(&id), "{}", err);
+        println!("child {}: read the 3x2 array", std::process::id());
+        return;
+    }
+    let id = unique("array");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create_array::<f64>(&id, &[3, 2]).unwrap();
+    {
+        let mut a = shm.array_mut::<f64>().unwrap();
+        assert_eq!(a.dims(), &[3, 2]);
+        assert_eq!(a.as_slice(), &[0.0; 6], "a new array is zeros");
+        a.as_mut_slice()
+            .copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 9.0]);
+        *a.get_mut(&[2, 1]).unwrap() = 6.0;
+    }
+    // The "WA-1" header, byte for byte as InterProcessCommunication.jl has it.
+    let bytes = shm.as_slice();
+    assert_eq!(u32::from_ne_bytes(read_ne(bytes, 0)), 0x5741_2D31);
+    assert_eq!(
+        u32::from_ne_bytes(read_ne(bytes, 0)),
+        ipcshm::sys::WA1_MAGIC
+    );
+    assert_eq!(u16::from_ne_bytes(read_ne(bytes, 4)), 10, "IPCSHM_FLOAT64");
+    assert_eq!(u16::from_ne_bytes(read_ne(bytes, 6)), 2, "ndims");
+    assert_eq!(i64::from_ne_bytes(read_ne(bytes, 8)), 64, "offset");
+    assert_eq!(i64::from_ne_bytes(read_ne(bytes, 16)), 3);
+    assert_eq!(i64::from_ne_bytes(read_ne(bytes, 24)), 2);
+    assert_eq!(f64::from_ne_bytes(read_ne(bytes, 64 + 5 * 8)), 6.0);
+    assert!(shm.len() >= 64 + 6 * 8);
+
+    let out = run(child("array_3x2_f64_read_in_a_child", "array", &id)).unwrap();
+    expect_success("array", &out);
+}
+
+fn roundtrip<T: Element + PartialEq + std::fmt::Debug>(value: T) {
+    let mut shm = Shm::create_array::<T>("memfd:ipcshm-rs-etype", &[2, 1, 3]).unwrap();
+    let h = shm.array_header().unwrap();
+    assert_eq!(h.etype, T::ETYPE);
+    assert_eq!(
+        h.etype.code() as u16,
+        u16::from_ne_bytes(read_ne(shm.as_slice(), 4))
+    );
+    assert_eq!(h.dims, vec![2, 1, 3]);
+    assert_eq!(h.offset, 64, "round_up(16 + 8 * 3, 64)");
+    shm.array_mut::<T>().unwrap()[5] = value;
+    let a = shm.array::<T>().unwrap();
+    assert_eq!(a.len(), 6);
+    assert_eq!(a.get(&[1, 0, 2]), Some(&value));
+}
+
+#[test]
+fn arrays_of_every_element_type() {
+    roundtrip::<i8>(-5);
+    roundtrip::<u8>(250);
+    roundtrip::<i16>(-30_000);
+    roundtrip::<u16>(60_000);
+    roundtrip::<i32>(-2_000_000_000);
+    roundtrip::<u32>(4_000_000_000);
+    roundtrip::<i64>(-1 << 60);
+    roundtrip::<u64>(1 << 63);
+    roundtrip::<f32>(1.5);
+    roundtrip::<f64>(-2.25);
+    roundtrip::<Complex<f32>>(Complex::new(1.0, -1.0));
+    roundtrip::<Complex<f64>>(Complex::new(0.5, 2.0));
+    roundtrip::<[f32; 2]>([3.0, 4.0]);
+    roundtrip::<[f64; 2]>([5.0, 6.0]);
+
+    // [f32; 2] and Complex<f32> are the same element type.
+    let mut shm = Shm::create_array::<Complex<f32>>("memfd:ipcshm-rs-c", &[2]).unwrap();
+    shm.array_mut::<Complex<f32>>().unwrap()[1] = Complex::new(7.0, 8.0);
+    assert_eq!(shm.array::<[f32; 2]>().unwrap()[1], [7.0, 8.0]);
+    assert_eq!(
+        shm.array::<Complex<f64>>().unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
+}
+
+#[test]
+fn array_errors() {
+    // Wrong element type: InvalidData, naming both types.
+    let shm = Shm::create_array::<i16>("memfd:ipcshm-rs-i16", &[5]).unwrap();
+    let err = shm.array::<u16>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
+    assert!(
+        err.to_string().contains("Int16") && err.to_string().contains("UInt16"),
+        "{}",
+        err
+    );
+    assert_eq!(shm.array::<i16>().unwrap().len(), 5);
+
+    // Not an array: the library's header check refuses it.
+    let id = unique("notarray");
+    let _cleanup = Cleanup(id.clone());
+    let plain = Shm::create(&id, 4096).unwrap();
+    let err = plain.array::<u8>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
+    assert_eq!(ipcshm::errno(&err), Some(EBADMSG));
+    assert_eq!(
+        plain.array_header().unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
+
+    // A dimension may be 0; no dimensions at all is refused.
+    let empty = Shm::create_array::<u32>("memfd:ipcshm-rs-empty", &[0, 4]).unwrap();
+    let a = empty.array::<u32>().unwrap();
+    assert!(a.is_empty());
+    assert_eq!(a.dims(), &[0, 4]);
+    let err = Shm::create_array::<u32>("memfd:ipcshm-rs-nodims", &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+
+    // open_or_create: the same type and dimensions attach; others are refused.
+    let id = unique("arrooc");
+    let _cleanup = Cleanup(id.clone());
+    let opts = ShmOptions::new().perms(0o640);
+    let (mut first, created) = opts.open_or_create_array::<i64>(&id, &[4, 4]).unwrap();
+    assert!(created);
+    first.array_mut::<i64>().unwrap()[15] = 42;
+    let (second, created) = opts.open_or_create_array::<i64>(&id, &[4, 4]).unwrap();
+    assert!(!created);
+    assert_eq!(second.array::<i64>().unwrap()[15], 42);
+    let err = opts.open_or_create_array::<i64>(&id, &[4, 5]).unwrap_err();
+    assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
+    let err = opts.open_or_create_array::<u64>(&id, &[4, 4]).unwrap_err();
+    assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
+    let err = Shm::create_array::<i64>(&id, &[4, 4]).unwrap_err();
+    assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
+
+    // A header written by hand, as IPC.jl's WrappedArray writes it: readable.
+    let id = unique("handmade");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 4096).unwrap();
+    let write_header = |shm: &mut Shm, etype: u16, dims: &[i64], offset: i64| {
+        let b = shm.as_mut_slice();
+        b[0..4].copy_from_slice(&0x5741_2D31u32.to_ne_bytes());
+        b[4..6].copy_from_slice(&etype.to_ne_bytes());
+        b[6..8].copy_from_slice(&(dims.len() as u16).to_ne_bytes());
+        b[8..16].copy_from_slice(&offset.to_ne_bytes());
+        for (i, d) in dims.iter().enumerate() {
+            b[16 + 8 * i..24 + 8 * i].copy_from_slice(&d.to_ne_bytes());
+        }
+    };
+    write_header(&mut shm, 9, &[10], 64);
+    for i in 0..10 {
+        let v = i as f32 * 0.5;
+        shm.as_mut_slice()[64 + 4 * i..68 + 4 * i].copy_from_slice(&v.to_ne_bytes());
+    }
+    let a = shm.array::<f32>().unwrap();
+    assert_eq!((a.dims(), a[9]), (&[10][..], 4.5));
+    drop(a);
+    // Hostile headers: InvalidData, never a read past the mapping.
+    for (etype, dims, offset, what) in [
+        (9u16, vec![1i64 << 40], 64i64, "too many elements"),
+        (9, vec![-1], 64, "negative dimension"),
+        (9, vec![10], 4000, "offset near the end"),
+        (9, vec![10], 8, "offset inside the header"),
+        (13, vec![10], 64, "unknown element type"),
+        (9, vec![], 64, "no dimension"),
+        (
+            10,
+            vec![1 << 31, 1 << 31, 1 << 31],
+            64,
+            "overflowing product",
+        ),
+    ] {
+        write_header(&mut shm, etype, &dims, offset);
+        let err = shm.array::<f32>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{}: {}", what, err);
+        assert_eq!(
+            shm.array_header().unwrap_err().kind(),
+            ErrorKind::InvalidData,
+            "{}",
+            what
+        );
+    }
+
+    // Many dimensions: the header is read again with room for all of them.
+    let dims = [1usize; 20];
+    let many = Shm::create_array::<u8>("memfd:ipcshm-rs-many", &dims).unwrap();
+    assert_eq!(many.array::<u8>().unwrap().dims(), &dims[..]);
 }
