@@ -311,17 +311,16 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
     }
     CreateGuard guard(name, fd.get());
     struct stat st = {};
-    bool mode_exact = false;
-    if (volatile_object) {
-      // Hold the lock first: between shm_open and here, another process may have
-      // taken the new name for an orphan and removed it. Then start again.
-      if (::flock(fd.get(), LOCK_SH) != 0)
-        return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
-      if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
-      if (st.st_nlink == 0) continue;
-      mode_exact = (st.st_mode & 07777) == mode;  // the umask took nothing away
-    }
+    // Hold the lock first: between shm_open and here, another process may have
+    // taken the new name of a volatile object for an orphan and removed it.
+    // Then start again.
+    if (volatile_object && ::flock(fd.get(), LOCK_SH) != 0)
+      return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
+    if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+    if (volatile_object && st.st_nlink == 0) continue;
     // The umask may have narrowed shm_open's mode; perms are applied exactly.
+    // fstat(2) costs less than fchmod(2), which is only needed when it did.
+    const bool mode_exact = (st.st_mode & 07777) == mode;
     if (!mode_exact && ::fchmod(fd.get(), mode) != 0)
       return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
     if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)

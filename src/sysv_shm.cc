@@ -69,12 +69,16 @@ int find(const Id& id, int* shmid) {
   return 0;
 }
 
-// IPC_STAT, with a missing segment reported as -ENOENT (the kernel says EINVAL).
-int stat_segment(int shmid, const std::string& what, struct shmid_ds* ds) {
-  if (::shmctl(shmid, IPC_STAT, ds) == 0) return 0;
-  if (errno == EINVAL || errno == EIDRM)
+// The failure of IPC_STAT, with a missing segment reported as -ENOENT (the
+// kernel says EINVAL).
+int stat_error(int err, const std::string& what) {
+  if (err == EINVAL || err == EIDRM)
     return fail_msg(ENOENT, "shmctl(%s, IPC_STAT): no such System V segment", what.c_str());
-  return IPCSHM_FAIL_ERRNO("shmctl(%s, IPC_STAT)", what.c_str());
+  return fail(err, "shmctl(%s, IPC_STAT)", what.c_str());
+}
+
+int stat_segment(int shmid, const std::string& what, struct shmid_ds* ds) {
+  return ::shmctl(shmid, IPC_STAT, ds) == 0 ? 0 : stat_error(errno, what);
 }
 
 void fill_info(int shmid, const struct shmid_ds& ds, ipcshm_info_t* info) {
@@ -220,7 +224,8 @@ int info(const Id& id, ipcshm_info_t* info) {
   int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc;
   struct shmid_ds ds;
-  if (int rc = stat_segment(shmid, describe(id), &ds); rc < 0) return rc;
+  // The description is made for a failure only: info is called often.
+  if (::shmctl(shmid, IPC_STAT, &ds) != 0) return stat_error(errno, describe(id));
   fill_info(shmid, ds, info);
   return 0;
 }
