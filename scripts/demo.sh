@@ -7,7 +7,7 @@ scripts/setup.sh build
 build=build
 
 echo
-echo "== One POSIX object, four languages: C creates; Python, Rust, C++ attach by id =="
+echo "== One POSIX object and one typed array, four languages: C creates; Python, Rust, C++ attach by id; C passes Python a memfd over a socket =="
 cargo_args=()
 command -v cargo >/dev/null 2>&1 && cargo_args=(--cargo "$(command -v cargo)")
 python3 examples/exchange.py "$build" "${cargo_args[@]}"

@@ -1,12 +1,13 @@
 //! The Rust side of the cross-language exchange: attaches by id, checks the
-//! pattern, leaves its mark in the given slot.   usage: exchange ID SLOT
+//! pattern, leaves its mark in the given slot; attaches the typed array, checks
+//! it and sets a[slot, 1] = 100 + slot.   usage: exchange ID SLOT ARRAY_ID
 use ipcshm::Shm;
 use std::process::exit;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: exchange ID SLOT");
+    if args.len() != 4 {
+        eprintln!("usage: exchange ID SLOT ARRAY_ID");
         exit(2);
     }
     let slot: usize = args[2].parse().expect("SLOT is a number");
@@ -34,4 +35,47 @@ fn main() {
     let mark = format!("rust pid {} was here\0", std::process::id());
     let at = 1024 + 64 * slot;
     bytes[at..at + mark.len()].copy_from_slice(mark.as_bytes());
+
+    if let Err(e) = array_round(&args[3], slot) {
+        eprintln!("rust: {}: {}", args[3], e);
+        exit(4);
+    }
+}
+
+/// The typed array: f64, dims [3, 2] (column-major); a[i, j] == 10i + j, except
+/// the marks of the slots before ours (a[s, 1] == 100 + s); then ours.
+fn array_round(id: &str, slot: usize) -> Result<(), String> {
+    let mut arr = Shm::attach(id).map_err(|e| e.to_string())?;
+    // The header is checked, and must say f64.
+    let mut a = arr.array_mut::<f64>().map_err(|e| e.to_string())?;
+    if a.dims() != &[3usize, 2][..] || slot >= 3 {
+        return Err(format!("dims {:?}, not [3, 2] with a row for slot {}", a.dims(), slot));
+    }
+    let mut seen = String::new();
+    let mut ok = true;
+    for i in 0..3 {
+        for j in 0..2 {
+            let v = *a.get(&[i, j]).unwrap();
+            let want = if j == 1 && i < slot { 100 + i } else { 10 * i + j };
+            ok &= v == want as f64;
+            seen += &format!("{}{}", if j == 0 { "" } else { " " }, v);
+        }
+        if i < 2 {
+            seen += "; ";
+        }
+    }
+    if !ok {
+        return Err(format!("holds [{}], not what C and the others wrote", seen));
+    }
+    *a.get_mut(&[slot, 1]).unwrap() = (100 + slot) as f64;
+    eprintln!(
+        "rust:   array {}, f64 {}x{} [{}] ok; set a[{},1] = {}",
+        id,
+        a.dims()[0],
+        a.dims()[1],
+        seen,
+        slot,
+        100 + slot
+    );
+    Ok(())
 }
