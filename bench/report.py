@@ -129,10 +129,10 @@ def build(res, errors):
               raw_p, 1.05, "raw POSIX", verdict_name="cycle %s POSIX persistent vs raw" % lbl)
         t.row("ipcshm POSIX volatile", "BM_cycle_ipcshm_posix_volatile/" + size,
               raw_p, 1.10, "raw POSIX", verdict_name="cycle %s POSIX volatile vs raw" % lbl)
-        t.row("raw + fchmod (exact perms: persistent floor)", "BM_cycle_rawfchmod_posix/" + size,
+        t.row("raw + fstat (exact perms: persistent floor)", "BM_cycle_rawfchmod_posix/" + size,
               raw_p, None, "raw POSIX")
         t.row("ipcshm POSIX persistent vs that floor", "BM_cycle_ipcshm_posix_persistent/" + size,
-              "BM_cycle_rawfchmod_posix/" + size, None, "raw + fchmod")
+              "BM_cycle_rawfchmod_posix/" + size, None, "raw + fstat")
         t.row("raw volatile protocol (flock, fstat, stat)", "BM_cycle_rawproto_posix/" + size,
               raw_p, None, "raw POSIX")
         t.row("ipcshm POSIX volatile vs that floor", "BM_cycle_ipcshm_posix_volatile/" + size,
