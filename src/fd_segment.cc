@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -51,11 +50,11 @@ std::string seals_of(int fd) {
   return names;
 }
 
+}  // namespace
+
 uint64_t round_up(uint64_t size, uint64_t granule) {
   return granule <= 1 ? size : (size + granule - 1) / granule * granule;
 }
-
-}  // namespace
 
 FdSegment::FdSegment(std::string id, UniqueFd fd, Mapping map, uint32_t flags, uint64_t granule)
     : fd_(std::move(fd)), map_(std::move(map)), flags_(flags), granule_(granule) {

@@ -39,6 +39,10 @@ int map_fd(int fd, uint64_t size, uint32_t flags, const std::string& id, Mapping
 // hugetlbfs, else 1 (tmpfs sizes files to the byte). *huge tells which.
 uint64_t size_granule(int fd, bool* huge);
 
+// size rounded up to a whole number of granules (a granule of 1 changes nothing);
+// the caller checks that it does not overflow.
+uint64_t round_up(uint64_t size, uint64_t granule);
+
 // The message of a failed ftruncate/fallocate of `id` to `size` bytes: names
 // the free space of /dev/shm on ENOSPC and the seals on EPERM.
 int size_error(int err, int fd, const std::string& id, uint64_t size, const char* call);

@@ -75,7 +75,7 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
   if (size > static_cast<uint64_t>(INT64_MAX) - granule)
     return fail_msg(EINVAL, "size %llu of \"%s\" is above the largest file size (2^63-1)",
                     ull(size), id.c_str());
-  if (granule > 1) size = (size + granule - 1) / granule * granule;
+  size = round_up(size, granule);
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
     return size_error(errno, fd.get(), id, size, "ftruncate");
   if (flags & IPCSHM_RESERVE) {

@@ -87,6 +87,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           again.shmid != id.shmid)
         broken("a shmid does not format back to itself", text);
       break;
+    case IdKind::Memfd:
+      if (text.compare(0, 6, "memfd:") != 0) broken("a memfd id without \"memfd:\"", text);
+      if (text.size() < 7 || text.size() > 6 + 249) broken("a memfd label not 1..249 bytes", text);
+      if (id.name != text) broken("a memfd id that is not the text", text);
+      if (id.is_template) {
+        std::string filled = id.name;
+        ipcshm::core::fill_template(&filled);
+        if (filled.size() != text.size() || filled.compare(0, 6, "memfd:") != 0 ||
+            ipcshm::core::parse_id(filled.c_str(), &again) != 0 || again.kind != IdKind::Memfd)
+          broken("a filled memfd template is not a memfd id of the same length", text);
+      }
+      break;
   }
   return 0;
 }
