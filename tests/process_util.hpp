@@ -2,6 +2,7 @@
 // are killed and reaped if a test fails early, and byte patterns.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace testutil {
 
@@ -144,6 +146,19 @@ class Child {
   bool reaped_ = false;
   int status_ = -1;
 };
+
+// The POSIX objects in /dev/shm whose ids start with `prefix` ("/name..."), as ids.
+inline std::vector<std::string> posix_ids_starting(const std::string& prefix) {
+  std::vector<std::string> out;
+  const std::string name = prefix.substr(1);
+  if (DIR* d = ::opendir("/dev/shm")) {
+    while (struct dirent* e = ::readdir(d))
+      if (std::strncmp(e->d_name, name.c_str(), name.size()) == 0)
+        out.push_back(std::string("/") + e->d_name);
+    ::closedir(d);
+  }
+  return out;
+}
 
 inline std::string describe_status(int status) {
   if (status == -1) return "fork failed";

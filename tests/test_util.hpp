@@ -203,17 +203,7 @@ inline bool sysv_exists(int32_t shmid) {
 }
 
 // What this run left in /dev/shm.
-inline std::vector<std::string> leaked_posix() {
-  std::vector<std::string> out;
-  const std::string prefix = run_prefix().substr(1);
-  if (DIR* d = opendir("/dev/shm")) {
-    while (struct dirent* e = readdir(d))
-      if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0)
-        out.push_back(std::string("/") + e->d_name);
-    closedir(d);
-  }
-  return out;
-}
+inline std::vector<std::string> leaked_posix() { return posix_ids_starting(run_prefix()); }
 
 // System V segments created by this process or its children (cpid) that still
 // exist, as "shmid:N".

@@ -19,7 +19,6 @@
 //   crash_soak [ROUNDS] [CHILDREN_PER_ROUND]     (defaults: 100, 12)
 // Prints "rounds run: N, kills: K, leaked objects: L"; exits 1 if L > 0 or a
 // child met an error it should not have.
-#include <dirent.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -45,6 +44,7 @@
 #include <bsd/stdlib.h>
 
 #include "ipcshm.h"
+#include "process_util.hpp"
 
 namespace {
 
@@ -221,17 +221,7 @@ void touch(ipcshm_t* h) {
 }
 
 // POSIX objects of this run in /dev/shm, as ids.
-std::vector<std::string> posix_of_run() {
-  std::vector<std::string> out;
-  const std::string prefix = g_prefix.substr(1);
-  if (DIR* d = opendir("/dev/shm")) {
-    while (struct dirent* e = readdir(d))
-      if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0)
-        out.push_back(std::string("/") + e->d_name);
-    closedir(d);
-  }
-  return out;
-}
+std::vector<std::string> posix_of_run() { return testutil::posix_ids_starting(g_prefix); }
 
 struct SysvLeft {
   int32_t shmid;
