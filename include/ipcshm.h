@@ -31,7 +31,10 @@
  *     'shm_open("/x"): Permission denied'. It is not cleared by a success.
  *
  *  3. Handles (ipcshm_t *) are opaque and validated: a NULL or detached handle gives
- *     -EINVAL / -EBADF (or NULL / 0 from the accessors), never a crash. One handle
+ *     -EINVAL / -EBADF (or NULL / 0 from the accessors), never a crash. A handle
+ *     is a value, not an address (never dereference it), and no value is given
+ *     out twice in the life of a process: a handle detached twice is -EBADF even
+ *     after new handles were made, and never reaches one of them. One handle
  *     may be used from several threads at once; detaching it while another thread
  *     still uses its memory is the caller's race, as with munmap.
  *
