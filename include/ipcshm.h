@@ -110,9 +110,18 @@ enum {
   IPCSHM_READONLY = 1u << 0,       /* map read-only; needs only read permission;
                                       a write through the mapping faults (SIGSEGV) */
   IPCSHM_PERSISTENT = 1u << 1,     /* create: not volatile; stays until removed   */
-  IPCSHM_OPEN_OR_CREATE = 1u << 2, /* create: attach the object if it exists and
-                                      belongs to the caller's user (else -EACCES),
-                                      otherwise create it                          */
+  IPCSHM_OPEN_OR_CREATE = 1u << 2, /* create: attach the object if it exists and is
+                                      the caller's own (else -EACCES), otherwise
+                                      create it. Own means: System V, owned *and*
+                                      created by the caller's user (a creator keeps
+                                      full access to a segment it gave away);
+                                      POSIX, owned by the caller's user and with no
+                                      name but this one (another user may hard-link
+                                      an object it can open under the caller's
+                                      name). With IPCSHM_PERSISTENT, an existing
+                                      volatile object is -EEXIST; without it, an
+                                      existing object keeps its own lifetime
+                                      (ipcshm_handle_info tells which)             */
   IPCSHM_PREFAULT = 1u << 3,       /* populate the pages at map time               */
   IPCSHM_HUGEPAGES = 1u << 4,      /* create (since 1.1): back the object with huge
                                       pages. System V: SHM_HUGETLB; memfd:
@@ -124,9 +133,15 @@ enum {
                                       with a message that says what to change      */
   IPCSHM_LOCKED = 1u << 5,         /* keep the pages in RAM (mlock); -EPERM/-ENOMEM
                                       past RLIMIT_MEMLOCK                           */
-  IPCSHM_RESERVE = 1u << 6         /* POSIX create: reserve the backing store now
+  IPCSHM_RESERVE = 1u << 6,        /* POSIX create: reserve the backing store now
                                       (fallocate), so a full /dev/shm is -ENOSPC at
                                       create, not SIGBUS at first write            */
+  IPCSHM_UNSEALED = 1u << 7        /* ipcshm_attach_fd / ipcshm_recv (since 1.2):
+                                      accept a memfd that is not sealed against
+                                      shrinking (F_SEAL_SHRINK). Without it such a
+                                      memfd is -EPERM: any holder of it could
+                                      truncate it and make this mapping fault
+                                      (SIGBUS). Ignored for other objects          */
 };
 
 /* Object kinds, as reported in ipcshm_info_t.kind. */
@@ -168,7 +183,10 @@ IPCSHM_EXPORT int ipcshm_create(const char *id, uint64_t size, uint32_t perms,
 /* Maps the existing object `id` ("/name", "key:...", "shmid:N"), read-write or,
  * with IPCSHM_READONLY, read-only (which needs only read permission). A missing
  * object is -ENOENT; a volatile POSIX object whose users are all gone is -ENOENT
- * too (and is removed). */
+ * too (and is removed). Joining a volatile POSIX object takes a shared flock,
+ * which an exclusive flock held by someone else delays: the library holds one
+ * for microseconds only, so after a second of it the call gives up with -EBUSY
+ * (another process is squatting the object), as ipcshm_create does. */
 IPCSHM_EXPORT int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
 /* Unmaps and frees the handle. A volatile object is destroyed when its last user
@@ -177,7 +195,9 @@ IPCSHM_EXPORT int ipcshm_detach(ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Removes the name of an object ("/name": shm_unlink; System V: IPC_RMID). Users
  * that have it mapped keep their memory. An object already gone is 0, as
- * InterProcessCommunication.jl's shmrm. */
+ * InterProcessCommunication.jl's shmrm. Only the owner (or root) may: another
+ * user gets -EACCES for both kinds (the kernel says EPERM; the library reports
+ * every lack of permission as -EACCES). */
 IPCSHM_EXPORT int ipcshm_remove(const char *id) IPCSHM_NOEXCEPT;
 
 /* The address of the mapping; NULL for an invalid handle. */
@@ -198,7 +218,8 @@ IPCSHM_EXPORT int ipcshm_info(const char *id, ipcshm_info_t *info) IPCSHM_NOEXCE
 IPCSHM_EXPORT int ipcshm_handle_info(const ipcshm_t *h, ipcshm_info_t *info) IPCSHM_NOEXCEPT;
 
 /* Sets the permission bits of `id` to `perms` | 0600 (System V: IPC_SET;
- * POSIX: fchmod, keeping the volatile mark). Only the owner (or root) may. */
+ * POSIX: fchmod, keeping the volatile mark). Only the owner (or root) may:
+ * another user gets -EACCES, as for ipcshm_remove. */
 IPCSHM_EXPORT int ipcshm_chmod(const char *id, uint32_t perms) IPCSHM_NOEXCEPT;
 
 /* (major << 16) | (minor << 8) | patch of the library that is loaded. */
@@ -231,13 +252,27 @@ IPCSHM_EXPORT uint64_t ipcshm_page_size(void) IPCSHM_NOEXCEPT;
  * a descriptor from ipcshm_fd(). */
 
 /* A new close-on-exec descriptor of the handle's object (>= 0), which the caller
- * closes; read-only if the handle is. */
+ * closes; read-only if the handle is. It is a new open file of the object (the
+ * object reopened), not a duplicate of the handle's own descriptor: its offset,
+ * status flags and flock(2) locks are its own, so nothing done to it can end
+ * the handle's part in a volatile object's lifetime. Do not flock it all the
+ * same: volatile POSIX objects count their users with shared flocks, and an
+ * exclusive flock on any descriptor of one makes its attachers wait, then fail
+ * with -EBUSY. (A handle that maps a descriptor received from a user whose
+ * object this user may not open shares that descriptor's open file: then the
+ * new descriptor is a duplicate of it, which carries no lock of the handle's.)
+ * Anyone who holds a writable descriptor of a POSIX object can truncate it and
+ * make every mapping of it fault (SIGBUS) past the new end; memfd objects made
+ * by the library are sealed against it (below). */
 IPCSHM_EXPORT int ipcshm_fd(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Maps the POSIX or memfd object open as `fd` (flags: IPCSHM_READONLY,
- * IPCSHM_PREFAULT, IPCSHM_LOCKED). A POSIX object whose name was removed
- * meanwhile is -ENOENT, as for ipcshm_attach; a descriptor of anything else (a
- * regular file on disk, a socket) is -EINVAL. */
+ * IPCSHM_PREFAULT, IPCSHM_LOCKED, IPCSHM_UNSEALED). A POSIX object whose name was
+ * removed meanwhile is -ENOENT, as for ipcshm_attach; a descriptor of anything
+ * else (a regular file on disk, a socket) is -EINVAL. A memfd that is not sealed
+ * against shrinking (F_SEAL_SHRINK, as the library seals every memfd it makes)
+ * is -EPERM unless IPCSHM_UNSEALED accepts it: whoever else holds it could
+ * truncate it under the new mapping. */
 IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
 /* Changes the size of a POSIX or memfd object to `size` (>= 1) bytes and maps it
@@ -256,7 +291,8 @@ IPCSHM_EXPORT int ipcshm_resize(ipcshm_t *h, uint64_t size) IPCSHM_NOEXCEPT;
 
 /* Sends the handle's object over the connected UNIX-domain socket `sock` (stream,
  * seqpacket or datagram), as a descriptor (SCM_RIGHTS) in one small message. The
- * sender keeps its handle. */
+ * sender keeps its handle. The descriptor sent is one that ipcshm_fd() would
+ * give: a new open file of the object, with no lock of the sender's. */
 IPCSHM_EXPORT int ipcshm_send(int sock, const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /* Receives one object sent by ipcshm_send on `sock` and maps it, as
@@ -264,7 +300,9 @@ IPCSHM_EXPORT int ipcshm_send(int sock, const ipcshm_t *h) IPCSHM_NOEXCEPT;
  * message that is not from ipcshm_send (no descriptor, several, wrong bytes) is
  * -EBADMSG and every descriptor it carried is closed; the peer closing the
  * socket is -ECONNRESET. The message is consumed whatever the result (a
- * read-only object received without IPCSHM_READONLY is -EACCES, and gone); on
+ * read-only object received without IPCSHM_READONLY is -EACCES, and gone; an
+ * unsealed memfd without IPCSHM_UNSEALED is -EPERM, and gone, as the frame is
+ * easily forged by any sender); on
  * a stream socket a foreign message may leave bytes behind, so keep such a
  * socket for ipcshm_send's messages. Blocks as the socket does (-EAGAIN if
  * non-blocking). */

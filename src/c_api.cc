@@ -47,6 +47,8 @@ R with_segment(const ipcshm_t* h, R fallback, Fn&& fn) {
 constexpr uint32_t kInfoFirstSize = 88;  // sizeof(ipcshm_info_t) in version 1.0
 constexpr uint32_t kCreateOnlyFlags =
     IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE | IPCSHM_HUGEPAGES;
+constexpr uint32_t kAttachOnlyFlags = IPCSHM_UNSEALED;
+constexpr uint32_t kCreateFlags = core::kKnownFlags & ~kAttachOnlyFlags;
 constexpr uint32_t kAttachFlags = core::kKnownFlags & ~kCreateOnlyFlags;
 
 // The one adapter from C++ to C: a C++ failure becomes a negative errno.
@@ -116,7 +118,7 @@ int ipcshm_create(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
     if (perms & ~core::kPermMask)
       return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): perms 0%o has bits above 0777",
                             id, perms);
-    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_create"); rc < 0) return rc;
+    if (int rc = check_flags(flags, kCreateFlags, "ipcshm_create"); rc < 0) return rc;
     core::SegmentPtr seg;
     int rc = core::create(id, size, perms, flags, &seg);
     if (rc < 0) return rc;
@@ -275,7 +277,7 @@ int ipcshm_array_create(const char* id, uint32_t etype, uint32_t ndims, const in
                             "ipcshm_array_create(\"%.64s\"): IPCSHM_READONLY cannot write "
                             "the header",
                             id);
-    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_array_create"); rc < 0) return rc;
+    if (int rc = check_flags(flags, kCreateFlags, "ipcshm_array_create"); rc < 0) return rc;
     core::SegmentPtr seg;
     int rc = core::arrays::create(id, etype, ndims, dims, perms, flags, &seg);
     if (rc < 0) return rc;

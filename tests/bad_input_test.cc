@@ -413,8 +413,9 @@ TEST(BadInput, UnknownFlagBits) {
   const int32_t key = unique_key();
   RemoveGuard rgk(key_id(key));
   const size_t before = sysv_count();
-  // Bit 4 is IPCSHM_HUGEPAGES since 1.1: known to create, not to attach.
-  for (uint32_t bad : {1u << 31, 1u << 7, 1u << 16, 0xffffffffu}) {
+  // Bit 4 is IPCSHM_HUGEPAGES since 1.1: known to create, not to attach; bit 7
+  // is IPCSHM_UNSEALED since 1.2: known to attach, not to create.
+  for (uint32_t bad : {1u << 31, 1u << 7, 1u << 8, 1u << 16, 0xffffffffu}) {
     HandleGuard h;
     EXPECT_FAILS(-EINVAL, ipcshm_create("memfd:flags", 4096, 0600, bad, h.out()));
     EXPECT_FAILS(-EINVAL, ipcshm_create(name.c_str(), 4096, 0600, bad, h.out()));
@@ -431,7 +432,7 @@ TEST(BadInput, UnknownFlagBits) {
 
   Existing posix;
   ExistingSysv sysv;
-  for (uint32_t bad : {1u << 31, 1u << 4, 1u << 7, 1u << 1, 1u << 2, 1u << 6}) {
+  for (uint32_t bad : {1u << 31, 1u << 4, 1u << 8, 1u << 1, 1u << 2, 1u << 6}) {
     HandleGuard h;
     EXPECT_FAILS(-EINVAL, ipcshm_attach(posix.id.c_str(), bad, h.out()));
     EXPECT_FAILS(-EINVAL, ipcshm_attach(sysv.id.c_str(), bad, h.out()));

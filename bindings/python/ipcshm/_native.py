@@ -35,6 +35,7 @@ IPCSHM_PREFAULT = 1 << 3
 IPCSHM_HUGEPAGES = 1 << 4          # since 1.1
 IPCSHM_LOCKED = 1 << 5
 IPCSHM_RESERVE = 1 << 6
+IPCSHM_UNSEALED = 1 << 7
 
 # Object kinds (ipcshm_info_t.kind).
 IPCSHM_KIND_POSIX = 1

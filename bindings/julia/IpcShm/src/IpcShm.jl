@@ -29,6 +29,7 @@ const PREFAULT = UInt32(1) << 3
 const HUGEPAGES = UInt32(1) << 4
 const LOCKED = UInt32(1) << 5
 const RESERVE = UInt32(1) << 6
+const UNSEALED = UInt32(1) << 7
 
 const KIND_POSIX = UInt32(1)
 const KIND_SYSV = UInt32(2)
