@@ -50,7 +50,10 @@
  *       - POSIX: every handle holds a shared flock(2) on its descriptor; a handle
  *         that detaches and finds itself the only holder unlinks the name. A name
  *         whose holders all died is reclaimed by the next create or attach of it
- *         (attach then gives -ENOENT), or by `ipcshm gc`. Volatile POSIX objects
+ *         (attach then gives -ENOENT), or by `ipcshm gc`. Removing a name takes
+ *         the right to (/dev/shm is sticky: the object's owner, or root): when
+ *         the last user is another user, the name stays, with no user, until one
+ *         who may remove it reclaims it in the same way. Volatile POSIX objects
  *         carry the sticky bit (S_ISVTX) in their mode as the mark that says so;
  *         ipcshm_info() reports it in `flags`, not in `mode`.
  *       - memfd: the object lives while any descriptor or mapping of it does, in

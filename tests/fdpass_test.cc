@@ -446,6 +446,42 @@ TEST(Recv, HostileMessagesAreEBADMSGAndLeakNoDescriptor) {
   close(bait);
 }
 
+// A good frame that carries the object's descriptor and more (a second object,
+// a pipe, the same descriptor again, up to more than the receiver takes): the
+// message is -EBADMSG, nothing is mapped, and every descriptor that arrived is
+// closed, on every socket type.
+TEST(Recv, ExtraDescriptorsWithAGoodFrameAreRefusedAndClosed) {
+  HandleGuard obj, other;
+  ASSERT_EQ(1, ipcshm_create("memfd:extra", 4096, 0600, 0, obj.out()));
+  ASSERT_EQ(1, ipcshm_create("memfd:other", 4096, 0600, 0, other.out()));
+  const int a = ipcshm_fd(obj.get());
+  const int b = ipcshm_fd(other.get());
+  int p[2];
+  ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+  const int before = open_fd_count();
+  const std::vector<std::vector<int>> sets = {{a, b}, {a, p[0]}, {a, a, a}, {p[1], a}, {a, b, p[0], p[1]}};
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
+    for (const auto& fds : sets) {
+      {
+        SocketPair sp(type);
+        Frame good;
+        ASSERT_EQ(16, send_raw(sp.fd[0], &good, sizeof good, fds));
+        HandleGuard h;
+        EXPECT_EQ(-EBADMSG, ipcshm_recv(sp.fd[1], 0, h.out()))
+            << fds.size() << " descriptors, type " << type << ": " << ipcshm_last_error();
+        EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "descriptors"))
+            << ipcshm_last_error();
+        EXPECT_EQ(nullptr, h.get());
+      }
+      EXPECT_EQ(before, open_fd_count()) << "a received descriptor leaked";
+    }
+  }
+  close(a);
+  close(b);
+  close(p[0]);
+  close(p[1]);
+}
+
 TEST(Recv, AGoodFrameWithAPipeIsRefused) {
   int fds[2];
   ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
