@@ -284,7 +284,11 @@ IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSH
  * reads as zeros; IPCSHM_RESERVE, IPCSHM_LOCKED and IPCSHM_PREFAULT given at
  * create or attach apply to it. Other processes see the new size when they
  * attach; their mappings keep their old length, and the bytes they map beyond a
- * shrunken end fault (SIGBUS): shrink only what nobody else maps. A memfd object
+ * shrunken end fault (SIGBUS). So shrinking a volatile POSIX object is -EBUSY
+ * while another handle, in any process, is a user of it (and through a handle
+ * inherited across fork, which cannot tell); the handle that shrinks it is the
+ * only user meanwhile. A persistent POSIX object keeps no count of its users:
+ * shrink it only when nothing else maps it. A memfd object
  * cannot shrink (F_SEAL_SHRINK: -EPERM), nor grow once sealed (F_SEAL_GROW:
  * -EPERM). A read-only handle is -EPERM; System V is -EOPNOTSUPP (the kernel
  * cannot resize a segment). Read ipcshm_pointer() and ipcshm_size() again after

@@ -67,6 +67,11 @@ class PosixSegment final : public FdSegment {
 
   int info(ipcshm_info_t* info) const override;
 
+  // Shrinking a volatile object that other handles map would make their
+  // mappings fault past the new end: refused (-EBUSY) unless this handle is
+  // the only user, which it then stays, alone, until the size has changed.
+  int resize(uint64_t size) override;
+
   // Unlinks `name` if it still names the file open as `fd` (and not an object
   // created under the same name since). 0 if the name is gone or names another
   // file now; -errno if shm_unlink failed (another user's object, say).
@@ -159,9 +164,17 @@ int empty_error(const std::string& name) {
                   name.c_str());
 }
 
-// The pid of a process holding an exclusive flock on the file (dev, ino), from
-// /proc/locks (which reads no lock and takes none); 0 if none is seen.
-long exclusive_holder(dev_t dev, ino_t ino) {
+// The flock(2) locks on the file (dev, ino) as /proc/locks lists them (reading
+// it takes no lock and changes none): how many shared ones, and the pid of a
+// process holding an exclusive one (0 if none). Locks of processes in another
+// pid namespace are not listed there.
+struct FlockCensus {
+  int shared = 0;
+  long exclusive_pid = 0;
+};
+
+FlockCensus flock_census(dev_t dev, ino_t ino) {
+  FlockCensus census;
   std::ifstream in("/proc/locks");
   std::string line;
   char want[64];
@@ -172,11 +185,13 @@ long exclusive_holder(dev_t dev, ino_t ino) {
     std::string n, type, advisory, access, where;
     long pid = 0;
     fields >> n >> type;
-    if (type == "->") fields >> type;  // a waiter, listed under the holder
+    if (type == "->") continue;  // a waiter, listed under the holder
     fields >> advisory >> access >> pid >> where;
-    if (type == "FLOCK" && access == "WRITE" && where == want) return pid;
+    if (type != "FLOCK" || where != want) continue;
+    if (access == "READ") ++census.shared;
+    if (access == "WRITE") census.exclusive_pid = pid;
   }
-  return 0;
+  return census;
 }
 
 // Takes the shared lock that makes this handle a user of a volatile object.
@@ -201,7 +216,7 @@ int join_lock(const std::string& name, int fd) {
         (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (waited_ms >= kLockWaitMs) {
       struct stat st;
-      long holder = ::fstat(fd, &st) == 0 ? exclusive_holder(st.st_dev, st.st_ino) : 0;
+      long holder = ::fstat(fd, &st) == 0 ? flock_census(st.st_dev, st.st_ino).exclusive_pid : 0;
       char who[48] = "another process";
       if (holder > 0) std::snprintf(who, sizeof who, "process %ld", holder);
       return fail_msg(EBUSY,
@@ -286,6 +301,40 @@ int check_own(const std::string& name, const struct stat& st) {
                     "caller's)",
                     name.c_str(), static_cast<unsigned long long>(st.st_nlink));
   return 0;
+}
+
+int PosixSegment::resize(uint64_t size) {
+  if (!volatile_ || size >= map_.size()) return FdSegment::resize(size);
+  if (owner_ < 0 || ::getpid() != owner_)
+    return fail_msg(EBUSY,
+                    "ipcshm_resize(\"%s\"): cannot shrink a volatile object through a "
+                    "handle that is not a user of its own (inherited across fork, or "
+                    "sharing a received descriptor): other processes may map it",
+                    id_.c_str());
+  // Other users are visible as shared flocks: say so without touching this
+  // handle's lock. Then turn the lock exclusive (which fails, and drops it, if
+  // a user the census cannot see holds one: take it back), so that no process
+  // joins with the old size while it changes.
+  const FlockCensus census = flock_census(dev_, ino_);
+  bool others = census.shared > 1;
+  if (!others && ::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    others = true;
+    (void)join_lock(id_, fd_.get());
+  }
+  if (others) {
+    return fail_msg(EBUSY,
+                    "ipcshm_resize(\"%s\", %llu bytes): other handles map this volatile object "
+                    "(%d users), and its bytes past %llu would fault (SIGBUS) for them; "
+                    "shrink it when it has no other user, or grow it",
+                    id_.c_str(), static_cast<unsigned long long>(size),
+                    census.shared > 1 ? census.shared : 2,
+                    static_cast<unsigned long long>(size));
+  }
+  const int rc = FdSegment::resize(size);
+  // Shared again: nobody else holds a lock, so the change is atomic.
+  if (::flock(fd_.get(), LOCK_SH) != 0 && rc == 0)
+    return IPCSHM_FAIL_ERRNO("flock(\"%s\", LOCK_SH)", id_.c_str());
+  return rc;
 }
 
 // Opens an existing object. min_size > 0 and owner_only: as IPCSHM_OPEN_OR_CREATE,
