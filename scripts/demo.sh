@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # the example programs are all the demo runs (the Rust side is built by cargo).
 # `build` stays free for a build of your own (meson setup build --prefix=...).
 build=build-demo
-scripts/setup.sh "$build" -Dtests=false
+SETUP_PACKAGING=no scripts/setup.sh "$build" -Dtests=false -Ddocs=disabled
 
 echo
 echo "== One POSIX object and one typed array, four languages: C creates; Python, Rust, C++ attach by id; C passes Python a memfd over a socket =="
