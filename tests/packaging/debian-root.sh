@@ -45,7 +45,11 @@ fi
 
 # 2. The packages.
 step "dpkg-buildpackage -us -uc -b"
-(cd "$tree" && dpkg-buildpackage -us -uc -b) > "$out/dpkg-buildpackage.log" 2>&1 || {
+# A clean environment, as a Debian build daemon gives: Debian's own python3 and
+# tools, not a pyenv or rustup on the caller's PATH.
+(cd "$tree" && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$out" LC_ALL=C.UTF-8 \
+   ${DEB_BUILD_OPTIONS:+DEB_BUILD_OPTIONS="$DEB_BUILD_OPTIONS"} \
+   dpkg-buildpackage -us -uc -b) > "$out/dpkg-buildpackage.log" 2>&1 || {
   tail -60 "$out/dpkg-buildpackage.log"; echo "debian-root: the build failed" >&2; exit 1; }
 grep -E "^dpkg-gensymbols|warning" "$out/dpkg-buildpackage.log" || true
 changes=$(ls "$out"/src/libipcshm_"$version"_*.changes)

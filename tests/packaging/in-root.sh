@@ -21,7 +21,10 @@ fi
 # The loader finds the library (dpkg ran ldconfig), pkg-config the .pc.
 triplet=$(gcc -print-multiarch)
 lib=/usr/lib/$triplet/libipcshm.so.1
-ldconfig -p | grep -q "libipcshm.so.1 .*=> $lib" || { say "ldconfig does not know $lib" >&2; exit 1; }
+# (merged /usr: the cache may name /lib/<triplet>, the same directory)
+cached=$(ldconfig -p | sed -n 's/^\s*libipcshm\.so\.1 (.*) => //p')
+[ -n "$cached" ] && [ "$(realpath "$cached")" = "$(realpath "$lib")" ] ||
+  { say "the loader's cache does not know $lib: ${cached:-nothing}" >&2; exit 1; }
 [ "$(pkg-config --modversion ipcshm)" = "${version%%-*}" ]
 [ -z "$(pkg-config --print-requires-private ipcshm)" ]
 
