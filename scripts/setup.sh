@@ -41,7 +41,9 @@ fi
 builddir=${1:-build}
 shift || true
 if [ -f "$builddir/build.ninja" ]; then
-  meson configure "$builddir" "$@" >/dev/null
+  # --reconfigure, not `meson configure`: options added to meson_options.txt
+  # since the directory was set up are then known.
+  meson setup --reconfigure "$builddir" "$@" >/dev/null
 else
   meson setup "$builddir" "$@"
 fi
