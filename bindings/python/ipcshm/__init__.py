@@ -45,6 +45,7 @@ import sys
 import weakref
 
 from . import _native
+from ._version import __version__
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_HUGEPAGES, IPCSHM_INT8, IPCSHM_INT16,
                       IPCSHM_INT32, IPCSHM_INT64, IPCSHM_KIND_MEMFD, IPCSHM_KIND_POSIX,
