@@ -62,7 +62,7 @@ function shmctl(id::ShmId, cmd::Integer, buf::DenseVector)
 end
 
 unsafe_shmctl(id::ShmId, cmd::Integer, buf::DenseVector) = ctl(id, cmd, buf, sizeof(buf))
-unsafe_shmctl(id::ShmId, cmd::Integer, buf::Ptr) =
+unsafe_shmctl(id::ShmId, cmd::Integer, buf) =
     ctl(id, cmd, buf, buf == C_NULL ? 0 : _sizeof_struct_shmid_ds)
 
 # shmctl's result (0, or an index for SHM_STAT and the *_INFO commands).
