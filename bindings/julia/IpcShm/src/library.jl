@@ -47,12 +47,12 @@ function load_library(path::AbstractString)
     handle = try
         Libdl.dlopen(path, Libdl.RTLD_LAZY | Libdl.RTLD_GLOBAL)
     catch err
-        where = path == libipcshm ?
+        reason = path == libipcshm ?
             "$libipcshm was not found by the dynamic loader: install libipcshm " *
             "(Debian: libipcshm1), or set ENV[\"IPCSHM_LIBRARY\"] to its path " *
             "before `using IpcShm`" :
             "ENV[\"IPCSHM_LIBRARY\"] = \"$path\" cannot be loaded"
-        error("IpcShm: ", where, " (", sprint(showerror, err), ")")
+        error("IpcShm: ", reason, " (", sprint(showerror, err), ")")
     end
     # ccall looks the library up by its SONAME: it must find the one just loaded.
     byname = Libdl.dlopen(libipcshm; throw_error=false)
