@@ -14,7 +14,7 @@ method, from the parse of its files by tree-sitter-julia (julia_ast.py):
   top level; each `new(...)` fills every field of its struct; every exported name
   is defined; every package the sources and tests load is in Project.toml.
 
-The table follows IPC.jl's sources (github.com/emmt/InterProcessCommunication.jl):
+The table follows IPC.jl's sources (its git repository, InterProcessCommunication.jl):
 src/InterProcessCommunication.jl (commit 1a9ceb43) lines 17-66 (exports);
 src/types.jl (0ef65624) lines 67-91 (Key, ShmId, ShmInfo), 125-175
 (SharedMemory, WrappedArray, its aliases, WrappedArrayHeader);

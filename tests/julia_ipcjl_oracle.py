@@ -5,7 +5,7 @@ here. It does what InterProcessCommunication.jl v0.1.6 does, step for step, with
 Julia's Int arithmetic (64 bits, wrapping) where IPC.jl relies on it:
 
 - the "WA-1" header of a WrappedArray, written and read as in
-  src/wrappedarrays.jl (github.com/emmt/InterProcessCommunication.jl, commit
+  src/wrappedarrays.jl (InterProcessCommunication.jl's git repository, commit
   fdc41e45): _WA_MAGIC line 224, _WA_ALIGN 230, _WA_TYPES 232-247,
   WrappedArrayHeader(T, N) 285-291, _wrapped_array_header_size 293-294,
   Base.write(mem, WrappedArrayHeader, T, dims) 309-323,
