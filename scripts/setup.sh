@@ -25,6 +25,9 @@ read -r -a extra <<< "${EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 # Rust: Debian's cargo, unless a toolchain (rustup) is already on PATH.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
+# The Julia binding is checked by parsing it with tree-sitter-julia from npm:
+# Debian's nodejs and npm, unless a Node.js with npm is already on PATH.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
