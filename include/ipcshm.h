@@ -358,7 +358,9 @@ enum {
  * existing object with no valid header is -EBADMSG, after waiting up to a second
  * for a creator that has not written it yet). IPCSHM_READONLY is -EINVAL: the
  * header has to be written. The element count must fit in an int64_t (Julia's
- * Int). */
+ * Int). A dimension may be 0 (an empty array), which InterProcessCommunication.jl
+ * cannot read (its reader wants every dimension >= 1): give arrays meant for
+ * IPC.jl dimensions >= 1. */
 IPCSHM_EXPORT int ipcshm_array_create(const char *id, uint32_t etype, uint32_t ndims,
                                       const int64_t *dims, uint32_t perms, uint32_t flags,
                                       ipcshm_t **out) IPCSHM_NOEXCEPT;

@@ -295,7 +295,7 @@ TEST(ResizeShrink, AUserHiddenInAnotherPidNamespaceStillMakesItEbusy) {
   RemoveGuard rm(id);
   int status = run_in_child([&] {
     if (::unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) return 80;
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 81;
+    if (::mount("none", "/", "none", MS_REC | MS_PRIVATE, nullptr) != 0) return 81;
     pid_t pid = ::fork();
     if (pid < 0) return 82;
     if (pid == 0) {
