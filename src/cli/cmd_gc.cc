@@ -1,0 +1,214 @@
+// The command that reclaims volatile objects whose users all died: gc.
+//
+// Whether an object is dead is read first from /proc/locks, which changes
+// nothing (liveness.cc): a live object is left alone without being touched,
+// and one held with an exclusive flock (another user can hold one on a file
+// with the volatile mark) is skipped and reported rather than waited for. An
+// object that looks dead is reclaimed through the library: ipcshm_attach()
+// takes its lock, finds it dead, removes it and says -ENOENT. Should someone
+// take an exclusive lock in between, that attach would wait for it: a timer
+// interrupts the wait, and the object is skipped too.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "liveness.hpp"
+#include "objects.hpp"
+#include "options.hpp"
+#include "proc_scan.hpp"
+#include "text.hpp"
+
+namespace ipcshm_cli {
+
+std::string gc_help() {
+  return "Remove volatile POSIX objects whose users are all gone (their processes died\n"
+         "without detaching), and print 'removed ID' for each. Live objects, persistent\n"
+         "objects and System V segments (which the kernel reclaims itself) are left\n"
+         "alone. With IDs, only those objects are considered.\n"
+         "\n"
+         "  --dry-run   print 'would remove ID' for each, and remove nothing\n"
+         "\n"
+         "Liveness is read from /proc/locks, without opening or locking the objects.\n"
+         "An object held with an exclusive flock is skipped and reported on stderr, as is\n"
+         "one gc may not open or remove, and one whose lock it could not get within 2\n"
+         "seconds; skipping alone does not fail the command. Where /proc/locks may hide\n"
+         "locks (a pid namespace other than the initial one), an object without a visible\n"
+         "lock is reclaimed only if the library, which takes its lock, finds it dead;\n"
+         "--dry-run reports it as unknown.\n";
+}
+
+namespace {
+
+constexpr int kLockWaitSeconds = 2;
+
+void on_alarm(int) {}
+
+// A timer whose signal interrupts a blocking flock(2) in the library (no
+// SA_RESTART), so that no wait on another user's lock lasts long.
+class WaitLimit {
+ public:
+  WaitLimit() {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old_);
+    struct itimerval t = {{0, 0}, {kLockWaitSeconds, 0}};
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+  }
+  ~WaitLimit() {
+    struct itimerval off = {{0, 0}, {0, 0}};
+    ::setitimer(ITIMER_REAL, &off, nullptr);
+    ::sigaction(SIGALRM, &old_, nullptr);
+  }
+
+ private:
+  struct sigaction old_;
+};
+
+std::string lock_holders_text(const Object& o, const LockTable& locks) {
+  std::string text;
+  auto it = locks.held.find(o.file);
+  if (it == locks.held.end()) return text;
+  for (const FileLock& l : it->second) {
+    if (!l.exclusive) continue;
+    if (!text.empty()) text += ", ";
+    const std::string cmd = process_command(l.pid);
+    text += format("pid %d", static_cast<int>(l.pid));
+    if (!cmd.empty()) text += " (" + cmd + ")";
+  }
+  return text;
+}
+
+bool still_there(const Object& o) {
+  struct stat st;
+  const std::string path = kShmDir + o.id;
+  return ::lstat(path.c_str(), &st) == 0 && file_key(st) == o.file;
+}
+
+// Reclaims an object that looks dead. kExitOk or kExitFail.
+int reclaim(const Object& o) {
+  const char* id = o.id.c_str();
+  ipcshm_t* h = nullptr;
+  int rc;
+  {
+    WaitLimit limit;
+    rc = ipcshm_attach(id, IPCSHM_READONLY, &h);
+  }
+  if (rc >= 0) {  // live after all: someone attached meanwhile
+    ipcshm_detach(h);
+    return kExitOk;
+  }
+  switch (rc) {
+    case -ENOENT:
+      if (still_there(o)) complain("%s: skipped: %s", id, ipcshm_last_error());  // not removable
+      else std::printf("removed %s\n", terminal_text(o.id).c_str());
+      return kExitOk;
+    case -EINTR:
+    case -EAGAIN:
+    case -EBUSY:
+    case -ETIMEDOUT:
+      complain("%s: skipped: another process holds its flock exclusively (gave up after %d s)",
+               id, kLockWaitSeconds);
+      return kExitOk;
+    case -EACCES:
+    case -EPERM:
+      complain("%s: skipped: %s", id, ipcshm_last_error());
+      return kExitOk;
+    default:
+      return library_failure(rc);
+  }
+}
+
+// Why gc could not remove a dead object, told without touching it (for
+// --dry-run): reclaiming attaches it (read permission), and /dev/shm is sticky.
+// "" if it could, "gone" if it is gone already.
+std::string why_not_removable(const Object& o) {
+  const std::string path = kShmDir + o.id;
+  if (::faccessat(AT_FDCWD, path.c_str(), R_OK, AT_EACCESS) != 0) {
+    if (errno == ENOENT) return "gone";
+    return format("open(\"%s\"): %s", path.c_str(), std::strerror(errno));
+  }
+  const uid_t me = ::geteuid();
+  if (me != 0 && me != o.info.uid) {
+    const std::string owner = user_name(o.info.uid);
+    return format("it belongs to %s, and only its owner or root may remove it",
+                  owner.empty() ? format("uid %u", o.info.uid).c_str() : owner.c_str());
+  }
+  return "";
+}
+
+}  // namespace
+
+int cmd_gc(int argc, char** argv) {
+  bool dry_run = false, go_on;
+  auto ops = parse_options(argc, argv, {{"dry-run", false, 'n'}},
+                           [&](int, const char*) { dry_run = true; }, &go_on);
+  if (!go_on) return kExitOk;
+  int status = kExitOk;
+  std::vector<Object> objects;
+  if (ops.empty()) {
+    if (!list_posix(&objects)) status = kExitFail;
+  } else {
+    for (const std::string& id : ops)
+      if (id.empty() || id[0] != '/')
+        usage_error("gc takes POSIX ids (/name) only, not '%s'", id.c_str());
+    for (const std::string& id : ops) {
+      Object o;
+      std::string why;
+      if (resolve(id, &o, &why) < 0) {
+        complain("%s", why.c_str());
+        status = kExitFail;
+      } else if (o.kind == 0) {
+        complain("%s", not_an_object(o).c_str());
+        status = kExitFail;
+      } else {
+        objects.push_back(std::move(o));
+      }
+    }
+  }
+  const LockTable locks = read_locks();
+  for (const Object& o : objects) {
+    if (o.kind != IPCSHM_KIND_POSIX || !o.is_volatile()) continue;
+    const char* id = o.id.c_str();
+    switch (posix_liveness(o, locks)) {
+      case Liveness::kNotVolatile:
+      case Liveness::kLive:
+        break;
+      case Liveness::kExclusive:
+        complain("%s: skipped: held with an exclusive flock by %s (attaching it would wait)", id,
+                 lock_holders_text(o, locks).c_str());
+        break;
+      case Liveness::kOrphaned:
+        if (!dry_run) {
+          if (reclaim(o) != kExitOk) status = kExitFail;
+        } else if (const std::string why = why_not_removable(o); why == "gone") {
+          // removed meanwhile
+        } else if (!why.empty()) {
+          complain("%s: skipped: %s", id, why.c_str());
+        } else {
+          std::printf("would remove %s\n", terminal_text(o.id).c_str());
+        }
+        break;
+      case Liveness::kUnknown:
+        if (dry_run)
+          complain("%s: unknown: no lock on it in sight, but /proc/locks %s; gc would attach it "
+                   "to find out",
+                   id, locks.readable ? "hides the locks of processes outside this pid namespace"
+                                      : "cannot be read");
+        else if (reclaim(o) != kExitOk) status = kExitFail;
+        break;
+    }
+  }
+  return status;
+}
+
+}  // namespace ipcshm_cli
