@@ -128,22 +128,25 @@ int reclaim(const Object& o) {
   }
 }
 
-// Why gc could not remove a dead object, told without touching it (for
+// Whether gc could remove a dead object, told without touching it (for
 // --dry-run): reclaiming attaches it (read permission), and /dev/shm is sticky.
-// "" if it could, "gone" if it is gone already.
-std::string why_not_removable(const Object& o) {
+enum class Removable { kYes, kGone, kNo };
+
+Removable removable(const Object& o, std::string* why) {
   const std::string path = kShmDir + o.id;
   if (::faccessat(AT_FDCWD, path.c_str(), R_OK, AT_EACCESS) != 0) {
-    if (errno == ENOENT) return "gone";
-    return format("open(\"%s\"): %s", path.c_str(), std::strerror(errno));
+    if (errno == ENOENT) return Removable::kGone;
+    *why = format("open(\"%s\"): %s", path.c_str(), std::strerror(errno));
+    return Removable::kNo;
   }
   const uid_t me = ::geteuid();
   if (me != 0 && me != o.info.uid) {
     const std::string owner = user_name(o.info.uid);
-    return format("it belongs to %s, and only its owner or root may remove it",
+    *why = format("it belongs to %s, and only its owner or root may remove it",
                   owner.empty() ? format("uid %u", o.info.uid).c_str() : owner.c_str());
+    return Removable::kNo;
   }
-  return "";
+  return Removable::kYes;
 }
 
 }  // namespace
@@ -190,12 +193,12 @@ int cmd_gc(int argc, char** argv) {
       case Liveness::kOrphaned:
         if (!dry_run) {
           if (reclaim(o) != kExitOk) status = kExitFail;
-        } else if (const std::string why = why_not_removable(o); why == "gone") {
-          // removed meanwhile
-        } else if (!why.empty()) {
-          complain("%s: skipped: %s", id, why.c_str());
-        } else {
-          std::printf("would remove %s\n", terminal_text(o.id).c_str());
+          break;
+        }
+        switch (std::string why; removable(o, &why)) {
+          case Removable::kYes: std::printf("would remove %s\n", terminal_text(o.id).c_str()); break;
+          case Removable::kNo: complain("%s: skipped: %s", id, why.c_str()); break;
+          case Removable::kGone: break;  // removed meanwhile
         }
         break;
       case Liveness::kUnknown:

@@ -136,6 +136,7 @@ Value object_cell(size_t column, const Object& o, const CellContext& ctx) {
       v.kind = Value::Kind::kList;
       for (const Holder& h : holders_of(*ctx.scan, o)) {
         v.list.push_back(h.pid);
+        if (ctx.opts.mode != OutputMode::kPretty) continue;  // the label view's lines
         const std::string cmd = process_command(h.pid);
         v.details.push_back(format("%d %s (%s)", static_cast<int>(h.pid),
                                    cmd.empty() ? "?" : cmd.c_str(), access_text(h).c_str()));
