@@ -35,21 +35,32 @@ bool initial_pid_namespace(const char* link) {
   return ::stat(link, &st) == 0 && static_cast<unsigned long long>(st.st_ino) == kInitPidNamespace;
 }
 
-// True if /proc/2 is a kernel thread (kthreadd): kernel threads live in the
-// initial pid namespace and no other. /proc/PID/stat is readable by all (but
-// with hidepid=).
-bool proc_shows_kernel_threads() {
+// True if the process whose /proc directory is dir_fd is a kernel thread
+// (which maps and holds no shared memory object). /proc/PID/stat is readable
+// by all (but with hidepid=).
+bool is_kernel_thread(int dir_fd) {
   constexpr unsigned long kPfKthread = 0x00200000;  // PF_KTHREAD
-  FILE* f = std::fopen("/proc/2/stat", "re");
-  if (!f) return false;
+  const int fd = ::openat(dir_fd, "stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   char buf[1024];
-  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
   buf[n] = '\0';
   const char* after_comm = std::strrchr(buf, ')');  // the command may hold spaces and ')'
   unsigned long flags = 0;
   return after_comm && std::sscanf(after_comm + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
          (flags & kPfKthread);
+}
+
+// True if /proc/2 is a kernel thread (kthreadd): kernel threads live in the
+// initial pid namespace and no other.
+bool proc_shows_kernel_threads() {
+  const int dir = ::open("/proc/2", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  const bool kthread = is_kernel_thread(dir);
+  ::close(dir);
+  return kthread;
 }
 
 // Whether /proc belongs to the initial pid namespace, where /proc/locks hides
@@ -248,13 +259,14 @@ HolderScan scan_holders(const std::set<FileKey>& files, const LockTable& locks) 
     }
     ProcessFinds finds;
     std::string maps;
-    int maps_rc = read_all(pid_dir, "maps", &maps);
-    int fds_rc = maps_rc == 0 ? scan_fds(pid_dir, files, &finds) : 0;
-    ::close(pid_dir);
-    if ((maps_rc < 0 && !denied(maps_rc)) || (fds_rc < 0 && !denied(fds_rc)))
-      continue;  // exited meanwhile
-    ++scan.processes;
+    const int maps_rc = read_all(pid_dir, "maps", &maps);
+    const int fds_rc = maps_rc == 0 ? scan_fds(pid_dir, files, &finds) : 0;
     const bool visible = maps_rc == 0 && fds_rc == 0;
+    const bool kthread = !visible && is_kernel_thread(pid_dir);
+    ::close(pid_dir);
+    if ((maps_rc < 0 && !denied(maps_rc)) || (fds_rc < 0 && !denied(fds_rc)) || kthread)
+      continue;  // exited meanwhile, or a kernel thread
+    ++scan.processes;
     if (!visible) {
       ++scan.hidden;
       continue;
