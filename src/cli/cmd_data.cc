@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "attach.hpp"
 #include "cli.hpp"
+#include "liveness.hpp"
 #include "commands.hpp"
 #include "objects.hpp"
 #include "options.hpp"
@@ -24,7 +26,9 @@ std::string cat_help() {
     "  --length N   copy N bytes (default: to the end)\n"
     "\n"
     "N takes the suffixes of sizes (4K). A range past the end of the object is an\n"
-    "error (exit 1) and copies nothing.\n";
+    "error (exit 1) and copies nothing. A volatile object that another process\n"
+      "holds with an exclusive flock (every attach would wait for it) is an error\n"
+      "that names the process.\n";
 }
 
 std::string write_help() {
@@ -36,13 +40,15 @@ std::string write_help() {
     "\n"
     "Input that does not fit is an error (exit 1). From a regular file it is\n"
     "refused before anything is written; from a pipe, the bytes that fit have been\n"
-    "written when the excess shows, and the message says how many.\n";
+    "written when the excess shows, and the message says how many. A locked object\n"
+      "is refused as by cat.\n";
 }
 
 namespace {
 
 // Attaches an object for cat/write: a malformed id is a usage error, a name in
-// /dev/shm that is not an object a failure that says what it is.
+// /dev/shm that is not an object a failure that says what it is, and an object
+// another process holds locked a failure rather than a wait.
 int attach_object(const std::string& id, uint32_t flags, ipcshm_t** h) {
   Object o;
   std::string why;
@@ -54,7 +60,21 @@ int attach_object(const std::string& id, uint32_t flags, ipcshm_t** h) {
     complain("%s", not_an_object(o).c_str());
     return -EINVAL;
   }
-  if (int rc = ipcshm_attach(id.c_str(), flags, h); rc < 0) {
+  if (o.kind == IPCSHM_KIND_POSIX && o.is_volatile()) {
+    const LockTable locks = read_locks();
+    if (posix_liveness(o, locks) == Liveness::kExclusive) {
+      complain("%s: held with an exclusive flock by %s (attaching it would wait)", id.c_str(),
+               exclusive_holders(o, locks).c_str());
+      return -EBUSY;
+    }
+  }
+  const int rc = attach_bounded(id, flags, h);
+  if (gave_up_waiting(rc)) {
+    complain("%s: another process holds its flock exclusively (gave up after %d s)", id.c_str(),
+             kLockWaitSeconds);
+    return rc;
+  }
+  if (rc < 0) {
     library_failure(rc);
     return rc;
   }

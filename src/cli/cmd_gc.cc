@@ -6,18 +6,17 @@
 // with the volatile mark) is skipped and reported rather than waited for. An
 // object that looks dead is reclaimed through the library: ipcshm_attach()
 // takes its lock, finds it dead, removes it and says -ENOENT. Should someone
-// take an exclusive lock in between, that attach would wait for it: a timer
-// interrupts the wait, and the object is skipped too.
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/time.h>
+// take an exclusive lock in between, that attach gives up after a while
+// (attach.cc), and the object is skipped too.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "attach.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "liveness.hpp"
@@ -47,47 +46,6 @@ std::string gc_help() {
 
 namespace {
 
-constexpr int kLockWaitSeconds = 2;
-
-void on_alarm(int) {}
-
-// A timer whose signal interrupts a blocking flock(2) in the library (no
-// SA_RESTART), so that no wait on another user's lock lasts long.
-class WaitLimit {
- public:
-  WaitLimit() {
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, &old_);
-    struct itimerval t = {{0, 0}, {kLockWaitSeconds, 0}};
-    ::setitimer(ITIMER_REAL, &t, nullptr);
-  }
-  ~WaitLimit() {
-    struct itimerval off = {{0, 0}, {0, 0}};
-    ::setitimer(ITIMER_REAL, &off, nullptr);
-    ::sigaction(SIGALRM, &old_, nullptr);
-  }
-
- private:
-  struct sigaction old_;
-};
-
-std::string lock_holders_text(const Object& o, const LockTable& locks) {
-  std::string text;
-  auto it = locks.held.find(o.file);
-  if (it == locks.held.end()) return text;
-  for (const FileLock& l : it->second) {
-    if (!l.exclusive) continue;
-    if (!text.empty()) text += ", ";
-    const std::string cmd = process_command(l.pid);
-    text += format("pid %d", static_cast<int>(l.pid));
-    if (!cmd.empty()) text += " (" + cmd + ")";
-  }
-  return text;
-}
-
 bool still_there(const Object& o) {
   struct stat st;
   const std::string path = kShmDir + o.id;
@@ -98,26 +56,20 @@ bool still_there(const Object& o) {
 int reclaim(const Object& o) {
   const char* id = o.id.c_str();
   ipcshm_t* h = nullptr;
-  int rc;
-  {
-    WaitLimit limit;
-    rc = ipcshm_attach(id, IPCSHM_READONLY, &h);
-  }
+  const int rc = attach_bounded(o.id, IPCSHM_READONLY, &h);
   if (rc >= 0) {  // live after all: someone attached meanwhile
     ipcshm_detach(h);
+    return kExitOk;
+  }
+  if (gave_up_waiting(rc)) {
+    complain("%s: skipped: another process holds its flock exclusively (gave up after %d s)",
+             id, kLockWaitSeconds);
     return kExitOk;
   }
   switch (rc) {
     case -ENOENT:
       if (still_there(o)) complain("%s: skipped: %s", id, ipcshm_last_error());  // not removable
       else std::printf("removed %s\n", terminal_text(o.id).c_str());
-      return kExitOk;
-    case -EINTR:
-    case -EAGAIN:
-    case -EBUSY:
-    case -ETIMEDOUT:
-      complain("%s: skipped: another process holds its flock exclusively (gave up after %d s)",
-               id, kLockWaitSeconds);
       return kExitOk;
     case -EACCES:
     case -EPERM:
@@ -188,7 +140,7 @@ int cmd_gc(int argc, char** argv) {
         break;
       case Liveness::kExclusive:
         complain("%s: skipped: held with an exclusive flock by %s (attaching it would wait)", id,
-                 lock_holders_text(o, locks).c_str());
+                 exclusive_holders(o, locks).c_str());
         break;
       case Liveness::kOrphaned:
         if (!dry_run) {

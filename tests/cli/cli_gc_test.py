@@ -1,4 +1,4 @@
-"""gc: reclaims dead volatile objects, never waits on another user's lock."""
+"""gc reclaims dead volatile objects; gc, cat and write never wait on another user's lock."""
 import os
 import re
 import stat
@@ -99,6 +99,29 @@ class GcTest(CliTestCase):
                           "exclusively (gave up after 2 s)\n"))
         self.assertTrue(os.path.exists(SHM + trap) and os.path.exists(SHM + live))
         self.assertEqual(self.ok("cat", live, "--length", "4"), "held")
+
+    def test_cat_and_write_do_not_wait_on_a_locked_object(self):
+        """An attach would wait for another user's exclusive lock: cat and write say
+        who holds it and exit 1 instead; where the lock is hidden (a pid namespace)
+        they give up after 2 s."""
+        self.skip_unless_root()
+        who = nobody()
+        trap = self.name("-trap")
+        locker = self.lock_holder(trap, exclusive=True, user=who)
+        held = re.compile(
+            rf"ipcshm: {re.escape(trap)}: held with an exclusive flock by pid {locker.pid} "
+            r"\(/usr/bin/python3 -c .*\) \(attaching it would wait\)\n")
+        for args, kw in ((["cat", trap], {}), (["write", trap], {"input": "x"})):
+            r = self.run_tool(*args, timeout=20, **kw)
+            self.assertEqual((r.returncode, r.stdout), (1, ""), r.stderr)
+            self.assertRegex(r.stderr, "^" + held.pattern + "$")
+        if not unshare_works():
+            return
+        r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", cli_util.TOOL, "cat",
+                            trap], capture_output=True, text=True, env=cli_util.ENV, timeout=30)
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, "", f"ipcshm: {trap}: another process holds its flock exclusively "
+                                 "(gave up after 2 s)\n"))
 
     def test_gc_unprivileged(self):
         """As another user, gc skips what it may not read or remove, and says why."""
