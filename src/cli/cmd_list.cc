@@ -95,8 +95,11 @@ std::string ls_help() {
          "only with an exclusive flock), unknown (no lock in sight, but /proc/locks hides\n"
          "locks from outside this pid namespace). System V, as lsipc: dest (removed, still\n"
          "attached: destroyed at its last detach), locked, hugetlb, noreserve.\n"
-         "HOLDERS of other users' processes are shown only to root; a note on stderr\n"
-         "counts the processes that could not be inspected.\n";
+         "HOLDERS of other users' processes are shown only to root (and, for a volatile\n"
+         "object, to all by their flock). HIDDEN counts the holders the caller could not\n"
+         "see: System V attachments by processes it may not inspect; for POSIX objects,\n"
+         "the processes it may not inspect, any of which may hold it. Without HIDDEN, a\n"
+         "note on stderr counts them.\n";
 }
 
 int cmd_ls(int argc, char** argv) {

@@ -77,10 +77,10 @@ int cmd_create(int argc, char** argv) {
 // rm
 
 std::string rm_help() {
-  return "Remove the objects named (ipcrm): POSIX: shm_unlink; System V: IPC_RMID. Processes\n"
-         "that have an object mapped keep their memory until they detach. Every ID is\n"
-         "tried; the exit status is 1 if any of them was missing or could not be removed.\n"
-         "ID is /name, key:0x1234, key:4660 or shmid:N.\n"
+  return "Remove the objects named (ipcrm): POSIX: shm_unlink; System V: IPC_RMID.\n"
+         "Processes that have an object mapped keep their memory until they detach.\n"
+         "Every ID is tried; the exit status is 1 if any of them was missing or could not\n"
+         "be removed. ID is /name, key:0x1234, key:4660 or shmid:N.\n"
          "\n"
          "A name in /dev/shm that is not an object (a FIFO, socket, device node, symbolic\n"
          "link or directory squatting a name) is removed too, with a note on stderr that\n"

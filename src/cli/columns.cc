@@ -14,7 +14,7 @@ namespace ipcshm_cli {
 const std::vector<ColumnSpec>& object_columns() {
   constexpr int R = SCOLS_FL_RIGHT;
   static const std::vector<ColumnSpec> columns = {
-      {"KIND", "Kind", "posix, sysv; for a name in /dev/shm that is no object: fifo, directory, symlink, ...", 1, 0},
+      {"KIND", "Kind", "posix, sysv, or what squats a name: fifo, directory, symlink, ...", 1, 0},
       {"ID", "Id", "the id the other commands take: /name, shmid:N", 1, 0},
       {"KEY", "Key", "System V key", 1, 0},
       {"SHMID", "Shmid", "System V identifier (lsipc's ID)", 1, R},
@@ -30,8 +30,7 @@ const std::vector<ColumnSpec>& object_columns() {
       {"CGROUP", "Creator group", "System V creator's group name", 1, 0},
       {"SIZE", "Size", "size (in bytes with --bytes)", 1, R},
       {"NATTCH", "Attached processes", "System V attachments", 1, R},
-      {"STATUS", "Status", "live, orphaned, exclusive, unknown, empty (POSIX); dest, locked, "
-                           "hugetlb, noreserve (System V); not-shm", 1, 0},
+      {"STATUS", "Status", "live, orphaned, exclusive, unknown, empty; dest, locked, ...", 1, 0},
       {"VOLATILE", "Volatile", "destroyed with its last user (yes) or persistent (no)", 1, 0},
       {"CTIME", "Last change", "time of the last change", 1, R},
       {"MTIME", "Last modification", "POSIX: time of the last modification", 1, R},
@@ -41,11 +40,9 @@ const std::vector<ColumnSpec>& object_columns() {
       {"LPID", "Last user PID", "System V: PID of the last attach or detach", 1, R},
       {"COMMAND", "Creator command", "System V: the creator's command line, while it runs", 0,
        SCOLS_FL_TRUNC},
-      {"HOLDERS", "Holders", "PIDs of the processes that map it, hold a descriptor or its lock", 1,
-       0},
-      {"HIDDEN", "Hidden holders", "holders that could not be seen: System V attachments by "
-                                   "processes the caller may not inspect; POSIX: processes it "
-                                   "may not inspect", 1, R},
+      {"HOLDERS", "Holders", "PIDs of the processes that map it, hold a descriptor or its lock",
+       1, 0},
+      {"HIDDEN", "Hidden holders", "holders the caller could not see (see below)", 1, R},
   };
   return columns;
 }
@@ -155,9 +152,7 @@ const std::vector<ColumnSpec>& holder_columns() {
       {"ID", "Id", "the object's id", 1, 0},
       {"PID", "PID", "the holder's process ID", 1, SCOLS_FL_RIGHT},
       {"USER", "User", "the holder's user name or UID", 1, 0},
-      {"ACCESS", "Access", "map-rw, map-ro, shmat-rw, shmat-ro (:N attachments), fd, "
-                           "flock-sh, flock-ex",
-       1, 0},
+      {"ACCESS", "Access", "map-rw/ro, shmat-rw/ro (:N attachments), fd, flock-sh/ex", 1, 0},
       {"COMMAND", "Command", "the holder's command line", 0, SCOLS_FL_TRUNC},
   };
   return columns;

@@ -45,7 +45,7 @@ const char kMainHelp[] =
     "(/dev/shm) and System V segments, through libipcshm.\n"
     "\n"
     "Commands:\n"
-    "  ls [--posix|--sysv] [ID...]       list objects: status, holders, ... (lsipc's options)\n"
+    "  ls [--posix|--sysv] [ID...]       list objects, their status and holders\n"
     "  info ID...                        the fields of an object that mean something\n"
     "  fuser ID...                       the processes that use an object\n"
     "  create ID SIZE [--mode MODE]      create a persistent object, print its id\n"
