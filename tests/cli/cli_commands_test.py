@@ -1,6 +1,7 @@
 """The commands of the ipcshm tool: usage, exit codes, create, info, rm, chmod, cat, write."""
 import json
 import os
+import random
 import re
 import socket
 import stat
@@ -148,7 +149,7 @@ class CommandsTest(CliTestCase):
     def test_missing_objects_exit_1(self):
         n = self.name()
         key = unused_key()
-        shmid = 2147483000 + cli_util.random.randrange(600)  # no such segment
+        shmid = 2147483000 + random.randrange(600)  # no such segment
         while shmid in sysv_table():
             shmid += 1
         posix_msg = f'ipcshm: stat("{n}"): No such file or directory\n'

@@ -2,11 +2,10 @@
 import json
 import os
 import re
-import stat
 import subprocess
 
 from cli_util import (GID, GROUP, SHM, UID, USER, CliTestCase, full_time, iso_time, nobody,
-                      perms, short_time, sysv_table)
+                      short_time, sysv_table)
 import cli_util
 
 DEFAULT = ["KIND", "ID", "KEY", "PERMS", "OWNER", "SIZE", "NATTCH", "STATUS", "CTIME",

@@ -5,7 +5,6 @@ cleanup that runs even on failure; holder processes are killed. Objects of
 other processes (other suites may run at the same time) are never touched:
 `gc` and `rm` are run with explicit ids only.
 """
-import errno
 import fcntl
 import grp
 import os
@@ -14,9 +13,7 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import unittest
 
@@ -81,10 +78,6 @@ def human(n):
         if frac == 100:
             whole, frac = whole + 1, 0
     return f"{whole}.{frac // 10}{unit}" if frac else f"{whole}{unit}"
-
-
-def perms(mode):
-    return "".join(c if mode & (0o400 >> i) else "-" for i, c in enumerate("rwxrwxrwx"))
 
 
 def short_time(t):
