@@ -1,4 +1,5 @@
 """Holders and liveness, read from /proc: fuser, HOLDERS, HIDDEN, STATUS, side effects."""
+import fcntl
 import json
 import os
 import re
@@ -155,6 +156,30 @@ class HoldersTest(CliTestCase):
                          f'ID="{fifo}" STATUS="not-shm" VOLATILE=""\n')
         holder.kill()
         self.assertEqual(self.ok("ls", live, "-r", "--noheadings", "-o", "STATUS"), "orphaned\n")
+
+    def test_status_stays_live_under_lock_churn(self):
+        """/proc/locks comes a page at a time, and a lock released meanwhile in a page
+        already read makes the next page skip an entry: with a table of many pages
+        and locks coming and going, a live object must still never look orphaned."""
+        live, _ = self.live()
+        code = ("import fcntl, os, sys\n"
+                "fds = [os.open(p, os.O_CREAT | os.O_RDWR, 0o600) for p in sys.argv[1:]]\n"
+                "print('ready', flush=True)\n"
+                "while True:\n"
+                "    for fd in fds: fcntl.flock(fd, fcntl.LOCK_SH)\n"
+                "    for fd in fds: fcntl.flock(fd, fcntl.LOCK_UN)\n")
+        files = [SHM + self.name(f"-churn{i}") for i in range(300)]
+        steady = [os.open(SHM + self.name(f"-steady{i}"), os.O_CREAT | os.O_RDWR, 0o600)
+                  for i in range(100)]
+        self.addCleanup(lambda: [os.close(fd) for fd in steady])
+        for fd in steady:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        churn = subprocess.Popen(["/usr/bin/python3", "-c", code, *files],
+                                 stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (churn.kill(), churn.wait(), churn.stdout.close()))
+        self.assertEqual(churn.stdout.readline(), "ready\n")
+        seen = [self.ok("ls", live, "-r", "--noheadings", "-o", "STATUS") for _ in range(300)]
+        self.assertEqual(set(seen), {"live\n"})
 
     def test_status_in_a_pid_namespace(self):
         """In a pid namespace of its own, /proc/locks hides the locks of processes
