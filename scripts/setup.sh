@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   meson ninja-build g++ gcc pkg-config python3
-  libgtest-dev libbsd-dev abigail-tools binutils
-  passwd util-linux
+  libgtest-dev libbsd-dev libsmartcols-dev abigail-tools binutils
+  passwd util-linux strace
   python3-pytest python3-numpy python3-cffi python3-sysv-ipc
   clang libclang-rt-14-dev valgrind
   # the API reference, Python packaging and type checks, the install test

@@ -1,0 +1,57 @@
+// Whether an object is live, orphaned or removed, told from /proc without touching it.
+//
+// ipcshm.h, rule 4: every user of a volatile POSIX object holds a shared flock
+// on it, and the last one to detach takes the lock exclusively and unlinks the
+// name. Trying a lock here, even for an instant and without blocking, would
+// make that last user's exclusive attempt fail, and the object would outlive
+// its users. So liveness is read from the kernel's lock table, /proc/locks,
+// which lists every granted flock by device and inode and changes nothing.
+// System V segments need none of this: the kernel's own flags (SHM_DEST) say
+// what lsipc says.
+#include "liveness.hpp"
+
+#include <sys/stat.h>
+
+namespace ipcshm_cli {
+
+Liveness posix_liveness(const Object& o, const LockTable& locks) {
+  if (o.kind != IPCSHM_KIND_POSIX || !o.is_volatile()) return Liveness::kNotVolatile;
+  bool shared = false, exclusive = false;
+  if (auto it = locks.held.find(o.file); it != locks.held.end())
+    for (const FileLock& l : it->second) (l.exclusive ? exclusive : shared) = true;
+  if (shared) return Liveness::kLive;
+  if (exclusive) return Liveness::kExclusive;
+  return locks.complete ? Liveness::kOrphaned : Liveness::kUnknown;
+}
+
+std::string status_text(const Object& o, const LockTable& locks) {
+  std::string words;
+  auto add = [&](const char* w) {
+    if (!words.empty()) words += ',';
+    words += w;
+  };
+  switch (o.kind) {
+    case IPCSHM_KIND_POSIX:
+      switch (posix_liveness(o, locks)) {
+        case Liveness::kLive: add("live"); break;
+        case Liveness::kOrphaned: add("orphaned"); break;
+        case Liveness::kExclusive: add("exclusive"); break;
+        case Liveness::kUnknown: add("unknown"); break;
+        case Liveness::kNotVolatile: break;
+      }
+      if (o.info.size == 0) add("empty");
+      break;
+    case IPCSHM_KIND_SYSV:
+      if (o.sysv_perms & kSysvDest) add("dest");
+      if (o.sysv_perms & kSysvLocked) add("locked");
+      if (o.sysv_perms & kSysvHugetlb) add("hugetlb");
+      if (o.sysv_perms & kSysvNoreserve) add("noreserve");
+      break;
+    default:
+      add("not-shm");
+      break;
+  }
+  return words;
+}
+
+}  // namespace ipcshm_cli
