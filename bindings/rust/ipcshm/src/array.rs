@@ -208,9 +208,7 @@ impl<A: Access> Shm<A> {
                 T::ETYPE.code()
             )));
         }
-        let len = dims
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
+        let len = element_count(&dims)
             .ok_or_else(|| invalid(format!("dimensions {:?} overflow", dims)))?;
         len.checked_mul(std::mem::size_of::<T>())
             .and_then(|bytes| bytes.checked_add(offset))
@@ -386,14 +384,29 @@ pub struct ArrayHeader {
 
 impl ArrayHeader {
     /// The number of elements (the product of the dimensions).
+    ///
+    /// Counted as the library counts: 0 if any dimension is 0 (so
+    /// `[2^62, 4, 0]` is a valid empty array), else the product, which fits for
+    /// every header the library accepted (the elements fit in the mapping).
+    /// For dimensions changed by hand so that it overflows: `usize::MAX`.
     pub fn len(&self) -> usize {
-        self.dims.iter().product()
+        element_count(&self.dims).unwrap_or(usize::MAX)
     }
 
     /// Whether the array has no element (a dimension is 0).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The number of elements of an array of dimensions `dims`, as the library
+/// counts it: 0 if any dimension is 0, whatever the others are; else their
+/// product, or `None` if it overflows.
+fn element_count(dims: &[usize]) -> Option<usize> {
+    if dims.contains(&0) {
+        return Some(0);
+    }
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
 /// The position in the elements of a column-major multi-index, if in bounds.
@@ -527,6 +540,21 @@ mod array_tests {
         size::<Complex<f64>>();
         size::<[f32; 2]>();
         size::<[f64; 2]>();
+    }
+
+    #[test]
+    fn element_count_as_the_library_counts() {
+        assert_eq!(element_count(&[3, 2]), Some(6));
+        assert_eq!(element_count(&[1 << 62, 4, 0]), Some(0));
+        assert_eq!(element_count(&[0, usize::MAX, usize::MAX]), Some(0));
+        assert_eq!(element_count(&[usize::MAX, 2]), None);
+        let h = ArrayHeader {
+            etype: ElementType::UInt8,
+            dims: vec![usize::MAX, 2],
+            offset: 64,
+        };
+        assert_eq!(h.len(), usize::MAX);
+        assert!(!h.is_empty());
     }
 
     #[test]

@@ -1177,6 +1177,20 @@ fn array_errors() {
         );
     }
 
+    // A dimension of 0 makes the array empty whatever the others are: the
+    // library counts 0 elements before multiplying, so [2^62, 4, 0] is a valid
+    // empty array even though 2^62 * 4 alone overflows.
+    write_header(&mut shm, 10, &[1 << 62, 4, 0], 64);
+    let h = shm.array_header().unwrap();
+    assert_eq!(h.dims, vec![1usize << 62, 4, 0]);
+    assert_eq!((h.len(), h.is_empty()), (0, true));
+    let a = shm.array::<f64>().unwrap();
+    assert_eq!((a.len(), a.dims()), (0, &[1usize << 62, 4, 0][..]));
+    drop(a);
+    write_header(&mut shm, 10, &[0, i64::MAX, i64::MAX], 64);
+    assert_eq!(shm.array_header().unwrap().len(), 0);
+    assert!(shm.array::<f64>().unwrap().is_empty());
+
     // Many dimensions: the header is read again with room for all of them.
     let dims = [1usize; 20];
     let many = Shm::create_array::<u8>("memfd:ipcshm-rs-many", &dims).unwrap();
