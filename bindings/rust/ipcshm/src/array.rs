@@ -1,11 +1,11 @@
 //! Typed arrays (libipcshm 1.1): the "WA-1" header of InterProcessCommunication.jl's
-//! `WrappedArray`, element types, creating arrays, reading their header, and
-//! views of their elements.
+//! `WrappedArray`, element types, creating arrays and reading their header.
+//! Their elements are read and written through `TypedArray` (typed_array.rs,
+//! safe) or `ArrayView` / `ArrayViewMut` (array_view.rs, unsafe slices).
 
 use crate::error::{c_id, check, Error, EBADMSG, EINVAL, ERANGE};
 use crate::{sys, Access, ReadWrite, Shm, ShmOptions};
 use std::io;
-use std::ops::{Deref, DerefMut};
 
 impl ShmOptions<ReadWrite> {
     /// Creates the object `id` holding a zeroed array of `T` with dimensions
@@ -13,18 +13,19 @@ impl ShmOptions<ReadWrite> {
     /// 1..=65535 dimensions, each may be 0), in the "WA-1" layout of
     /// InterProcessCommunication.jl's `WrappedArray`, so that Julia, C, Python
     /// and other Rust processes read it (libipcshm 1.1,
-    /// `ipcshm_array_create`). Read the elements with [`Shm::array`] /
-    /// [`Shm::array_mut`]. Permissions, lifetime and mapping flags as for
+    /// `ipcshm_array_create`). Read and write the elements with
+    /// [`Shm::typed_array`] (or, unsafely, as slices: [`Shm::array`] /
+    /// [`Shm::array_mut`]). Permissions, lifetime and mapping flags as for
     /// [`create`](Self::create).
     ///
     /// Only read-write options have this method: the header has to be written.
     ///
     /// ```
-    /// let mut shm = ipcshm::ShmOptions::new().create_array::<f64>("memfd:doc", &[3, 2])?;
-    /// let mut a = shm.array_mut::<f64>()?;
+    /// let shm = ipcshm::ShmOptions::new().create_array::<f64>("memfd:doc", &[3, 2])?;
+    /// let a = shm.typed_array::<f64>()?;
     /// assert_eq!(a.dims(), &[3, 2]);
-    /// *a.get_mut(&[2, 1]).unwrap() = 6.0; // the last element, column-major
-    /// assert_eq!(a[5], 6.0);
+    /// a.set(&[2, 1], 6.0)?; // the last element, column-major
+    /// assert_eq!(a.get_flat(5), Some(6.0));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn create_array<T: Element>(&self, id: &str, dims: &[usize]) -> io::Result<Shm> {
@@ -87,19 +88,6 @@ impl Shm<ReadWrite> {
     pub fn create_array<T: Element>(id: &str, dims: &[usize]) -> io::Result<Shm> {
         ShmOptions::new().create_array::<T>(id, dims)
     }
-
-    /// The array of `T` in this object, writable; see [`Shm::array`] for what
-    /// is checked. Takes `&mut self`, as [`as_mut_slice`](Self::as_mut_slice)
-    /// does.
-    pub fn array_mut<T: Element>(&mut self) -> io::Result<ArrayViewMut<'_, T>> {
-        let (data, len, dims) = self.typed_array::<T>()?;
-        // SAFETY: typed_array checked that `len` elements of T from `data` lie
-        // in our read-write mapping, aligned; &mut self excludes other borrows
-        // of it (other mappings: the documented contract); every bit pattern
-        // is a valid T (Element is sealed to such types).
-        let data = unsafe { std::slice::from_raw_parts_mut(data as *mut T, len) };
-        Ok(ArrayViewMut { data, dims })
-    }
 }
 
 impl<A: Access> Shm<A> {
@@ -113,35 +101,6 @@ impl<A: Access> Shm<A> {
             dims,
             offset,
         })
-    }
-
-    /// The array of `T` in this object (libipcshm 1.1): its dimensions
-    /// (column-major) and its elements, in place (no copy).
-    ///
-    /// The header is read once through `ipcshm_array_header` (which copies it
-    /// out of the shared memory and checks magic, element type, dimensions,
-    /// offset and size), then checked again here: `T`'s code must be the
-    /// header's element type, and the elements must lie within this mapping,
-    /// aligned for `T`. Otherwise `InvalidData` (errno `EBADMSG`), with a
-    /// message naming the object and both types.
-    ///
-    /// The elements are shared memory, under the same contract as
-    /// [`as_slice`](Self::as_slice).
-    ///
-    /// ```
-    /// let shm = ipcshm::Shm::create_array::<i32>("memfd:doc", &[4])?;
-    /// assert_eq!(shm.array::<i32>()?.as_slice(), &[0, 0, 0, 0]);
-    /// let err = shm.array::<f32>().unwrap_err(); // the header says Int32
-    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn array<T: Element>(&self) -> io::Result<ArrayView<'_, T>> {
-        let (data, len, dims) = self.typed_array::<T>()?;
-        // SAFETY: typed_array checked that `len` elements of T from `data` lie
-        // in our mapping, aligned; the mapping lives as long as the borrow of
-        // self; every bit pattern is a valid T (Element is sealed).
-        let data = unsafe { std::slice::from_raw_parts(data as *const T, len) };
-        Ok(ArrayView { data, dims })
     }
 
     /// (element type, dimensions, offset) from one copy of the header: the
@@ -193,7 +152,7 @@ impl<A: Access> Shm<A> {
 
     /// The address and element count of the array of `T`, checked to lie in
     /// this mapping and to be aligned; and its dimensions.
-    fn typed_array<T: Element>(&self) -> io::Result<(*mut u8, usize, Vec<usize>)> {
+    pub(crate) fn locate_array<T: Element>(&self) -> io::Result<(*mut u8, usize, Vec<usize>)> {
         let (etype, dims, offset) = self.read_array_header()?;
         let invalid = |what: String| -> io::Error {
             Error::new(EBADMSG, format!("array {:?}: {}", self.id, what)).into()
@@ -410,7 +369,7 @@ fn element_count(dims: &[usize]) -> Option<usize> {
 }
 
 /// The position in the elements of a column-major multi-index, if in bounds.
-fn column_major(dims: &[usize], index: &[usize]) -> Option<usize> {
+pub(crate) fn column_major(dims: &[usize], index: &[usize]) -> Option<usize> {
     if index.len() != dims.len() {
         return None;
     }
@@ -422,89 +381,6 @@ fn column_major(dims: &[usize], index: &[usize]) -> Option<usize> {
         pos = pos * d + i;
     }
     Some(pos)
-}
-
-/// An array in shared memory, read in place ([`Shm::array`]): its dimensions
-/// and its elements, column-major. Derefs to `[T]`; [`get`](Self::get) takes a
-/// multi-index. Borrows the `Shm`, so the mapping cannot go away (or move, by
-/// [`Shm::resize`]) while the view lives.
-#[derive(Debug)]
-pub struct ArrayView<'a, T> {
-    data: &'a [T],
-    dims: Vec<usize>,
-}
-
-impl<'a, T: Element> ArrayView<'a, T> {
-    /// The dimensions, column-major (the first varies fastest).
-    pub fn dims(&self) -> &[usize] {
-        &self.dims
-    }
-
-    /// The elements, in memory order.
-    pub fn as_slice(&self) -> &'a [T] {
-        self.data
-    }
-
-    /// The element at a multi-index `[i, j, ...]` (as many as dimensions, each
-    /// in bounds), or `None`.
-    pub fn get(&self, index: &[usize]) -> Option<&'a T> {
-        column_major(&self.dims, index).map(|pos| &self.data[pos])
-    }
-}
-
-impl<'a, T: Element> Deref for ArrayView<'a, T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.data
-    }
-}
-
-/// An array in shared memory, writable in place ([`Shm::array_mut`]). Derefs
-/// to `[T]` and `mut [T]`.
-#[derive(Debug)]
-pub struct ArrayViewMut<'a, T> {
-    data: &'a mut [T],
-    dims: Vec<usize>,
-}
-
-impl<'a, T: Element> ArrayViewMut<'a, T> {
-    /// The dimensions, column-major (the first varies fastest).
-    pub fn dims(&self) -> &[usize] {
-        &self.dims
-    }
-
-    /// The elements, in memory order.
-    pub fn as_slice(&self) -> &[T] {
-        self.data
-    }
-
-    /// The elements, writable.
-    pub fn as_mut_slice(&mut self) -> &mut [T] {
-        self.data
-    }
-
-    /// The element at a multi-index `[i, j, ...]`, or `None`.
-    pub fn get(&self, index: &[usize]) -> Option<&T> {
-        column_major(&self.dims, index).map(|pos| &self.data[pos])
-    }
-
-    /// The element at a multi-index `[i, j, ...]`, writable, or `None`.
-    pub fn get_mut(&mut self, index: &[usize]) -> Option<&mut T> {
-        column_major(&self.dims, index).map(move |pos| &mut self.data[pos])
-    }
-}
-
-impl<'a, T: Element> Deref for ArrayViewMut<'a, T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.data
-    }
-}
-
-impl<'a, T: Element> DerefMut for ArrayViewMut<'a, T> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        self.data
-    }
 }
 
 #[cfg(test)]

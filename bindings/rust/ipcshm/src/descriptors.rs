@@ -75,6 +75,9 @@ impl<A: Access> Shm<A> {
     /// memfd objects are sealed against shrinking; to freeze the size, or to
     /// keep receivers from writing, before giving it away, add `F_SEAL_GROW` /
     /// `F_SEAL_FUTURE_WRITE` with `fcntl(F_ADD_SEALS)` on this descriptor.
+    /// A read-write descriptor of a POSIX object can truncate it
+    /// (`File::set_len`), which makes every mapping's bytes past the new end
+    /// fault: see "Truncation by others" in [`Shm`]'s documentation.
     pub fn fd(&self) -> io::Result<OwnedFd> {
         // SAFETY: our live handle.
         let fd = check(unsafe { sys::ipcshm_fd(self.raw.as_ptr()) })?;

@@ -8,28 +8,36 @@
 //   error.rs        Error, errno(): the library's errno and message as io::Error
 //   access.rs       ReadWrite, ReadOnly: the access mode type parameter
 //   options.rs      ShmOptions: create, open_or_create, attach
-//   shm.rs          Shm: one mapping, its lifetime, resize, raw accessors
+//   shm.rs          Shm: one mapping, its lifetime, resize; unsafe slices
+//   memory.rs       safe access to the shared bytes: copies, atomic views
 //   info.rs         Info, Kind; remove, chmod, info_of (objects by id)
 //   descriptors.rs  fd, from_fd, attach_fd; send, recv over UNIX sockets
-//   array.rs        typed arrays: ElementType, Element, Complex, headers, views
+//   array.rs        typed arrays: ElementType, Element, Complex, headers
+//   typed_array.rs  TypedArray: safe access to an array's elements, by copy
+//   array_view.rs   ArrayView, ArrayViewMut: unsafe slices of the elements
 
 /// The raw declarations this crate is built on (`ipcshm-sys`).
 pub use ipcshm_sys as sys;
 
 mod access;
 mod array;
+mod array_view;
 mod descriptors;
 mod error;
 mod info;
+mod memory;
 mod options;
 mod shm;
+mod typed_array;
 
 pub use access::{Access, ReadOnly, ReadWrite};
-pub use array::{ArrayHeader, ArrayView, ArrayViewMut, Complex, Element, ElementType};
+pub use array::{ArrayHeader, Complex, Element, ElementType};
+pub use array_view::{ArrayView, ArrayViewMut};
 pub use error::{errno, Error};
 pub use info::{Info, Kind};
 pub use options::ShmOptions;
 pub use shm::Shm;
+pub use typed_array::TypedArray;
 
 /// The size of a memory page in bytes.
 pub fn page_size() -> usize {

@@ -11,52 +11,105 @@ use std::ptr::NonNull;
 
 /// One mapping of one shared memory object; `Drop` detaches it. A volatile
 /// object (the default) is destroyed when its last user, in any process,
-/// detaches or dies; a persistent one stays until [`Shm::remove`].
+/// detaches or dies; a persistent one stays until [`remove`](crate::remove).
 ///
 /// `Shm` is `Shm<ReadWrite>`; read-only mappings are [`Shm<ReadOnly>`].
 ///
 /// # Memory shared with other processes
 ///
-/// [`as_slice`](Self::as_slice) gives `&[u8]` and
-/// [`as_mut_slice`](Self::as_mut_slice) (read-write only, taking `&mut self`)
-/// gives `&mut [u8]`. Within this process and this handle the borrow checker
-/// makes those borrows sound, as for any buffer. But the bytes are also those of
-/// every other mapping of the object: in other processes, and in other `Shm`
-/// handles of the same object in this process. Neither Rust nor this crate can
-/// see those. While a slice is borrowed, **the user must ensure, by the protocol
-/// between the processes, that**
+/// The bytes of a mapping are also those of every other mapping of the
+/// object: in other processes, and in other `Shm` of the same object in this
+/// process (attached again by id, [`from_fd`](Shm::from_fd),
+/// [`recv`](Shm::recv), `open_or_create`). Rust cannot see those writers, so
+/// the safe accessors never form a Rust reference to the shared bytes:
 ///
-/// - no other mapping writes the bytes while an `as_slice` borrow lives, and
-/// - no other mapping reads or writes them while an `as_mut_slice` borrow lives.
+/// - [`read_at`](Self::read_at) / [`read_vec`](Self::read_vec) copy bytes
+///   out and [`write_at`](Shm::write_at) copies them in, with atomic accesses
+///   (8-byte words where aligned);
+/// - [`atomic_u8`](Shm::atomic_u8), [`atomic_u32`](Shm::atomic_u32) and
+///   [`atomic_u64`](Shm::atomic_u64) view a read-write mapping as atomics,
+///   for flags, counters and lock-free protocols between processes;
+///   [`load_u8`](Self::load_u8), [`load_u32`](Self::load_u32) and
+///   [`load_u64`](Self::load_u64) read such words in every access mode;
+/// - typed arrays are read and written element by element, by copy:
+///   [`typed_array`](Self::typed_array) (`get`, `set`, `to_vec`, ...).
 ///
-/// Typical protocols: one side writes, then tells the other over a pipe, a
-/// socket, a semaphore or by exiting, and only then does the other side read;
-/// or a lock in the shared memory guards the data. Breaking the rule is a data
-/// race: the compiler may assume the borrowed bytes do not change, so reads can
-/// be torn, stale or inconsistent with each other.
+/// A concurrent writer can make a copy of several words inconsistent (torn),
+/// never undefined: for consistent records, agree on a protocol (write, then
+/// signal; a lock or a sequence number in the shared memory).
 ///
-/// For memory that others modify *while* you look at it (lock-free flags,
-/// counters, ring buffers), do not form slices: use [`as_ptr`](Self::as_ptr) /
-/// [`as_mut_ptr`](Shm::as_mut_ptr) with `std::ptr::read_volatile` /
-/// `write_volatile`, or view aligned words as `std::sync::atomic::AtomicU32`/
-/// `AtomicU64`, which work across processes on one machine.
+/// For speed, [`as_slice`](Self::as_slice), [`as_mut_slice`](Shm::as_mut_slice),
+/// [`array`](Self::array) and [`array_mut`](Shm::array_mut) give plain slices
+/// of the mapping. They are `unsafe`: the compiler assumes that the bytes
+/// under a `&[u8]` do not change and that nothing else touches the bytes
+/// under a `&mut [u8]`, and only the processes' protocol, which Rust cannot
+/// check, can make that true. Their `# Safety` sections say what the caller
+/// promises. For the same reason `Shm` is not `AsRef<[u8]>`:
 ///
-/// Why the slice accessors are still safe functions: the mapping itself (its
-/// address, length and lifetime) is fully under this type's control — it cannot
-/// be unmapped while a slice borrows it, and its length is the object's — and
-/// the remaining hazard, writers outside the process, exists for every shared
-/// mapping and cannot be excluded by any API. Like other shared-memory and
-/// mmap crates, this one offers the slices and documents the contract rather
-/// than making every access `unsafe` (which `shared_memory`'s `as_slice` does)
-/// or every constructor `unsafe` (which `memmap2` does); the common pattern
-/// "write, then signal; wait, then read" needs nothing else.
+/// ```
+/// fn checksum(bytes: impl AsRef<[u8]>) -> u32 {
+///     bytes.as_ref().iter().map(|&b| b as u32).sum()
+/// }
+/// let shm = ipcshm::Shm::create("memfd:doc", 64)?;
+/// shm.write_at(0, &[1, 2, 3])?;
+/// assert_eq!(checksum(shm.read_vec(0, 64)?), 6); // a copy
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// ```compile_fail,E0277
+/// fn checksum(bytes: impl AsRef<[u8]>) -> u32 {
+///     bytes.as_ref().iter().map(|&b| b as u32).sum()
+/// }
+/// let shm = ipcshm::Shm::create("memfd:doc", 64)?;
+/// checksum(&shm); // the trait `AsRef<[u8]>` is not implemented for `Shm`
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Two handles of one object in one process cannot give two `&mut [u8]` to
+/// the same bytes in safe code any more:
+///
+/// ```compile_fail,E0133
+/// let mut a = ipcshm::Shm::create("memfd:doc", 64)?;
+/// let mut b = ipcshm::Shm::from_fd(a.fd()?)?;
+/// let (x, y) = (a.as_mut_slice(), b.as_mut_slice()); // error[E0133]
+/// x[0] = 1;
+/// y[0] = 2;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// while copies and atomics through both are defined:
+///
+/// ```
+/// use std::sync::atomic::Ordering;
+/// let a = ipcshm::Shm::create("memfd:doc", 64)?;
+/// let b = ipcshm::Shm::from_fd(a.fd()?)?;
+/// a.write_at(0, &[1])?;
+/// b.write_at(0, &[2])?;
+/// assert_eq!(a.read_vec(0, 1)?, [2]);
+/// b.atomic_u32()[1].store(7, Ordering::Release);
+/// assert_eq!(a.load_u32(1, Ordering::Acquire), Some(7));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Truncation by others
+///
+/// A POSIX object can be shrunk by anyone allowed to write it: `ftruncate` on
+/// a descriptor of it (such as the one [`fd`](Self::fd) returns) or on its
+/// file in `/dev/shm`. Bytes of a mapping beyond the new end are gone: any
+/// access to them, safe or not, kills the process with `SIGBUS`. The library
+/// refuses to shrink, through [`resize`](Shm::resize), a volatile POSIX
+/// object that other handles still hold (`EBUSY`), but it cannot stop a
+/// persistent object being shrunk, nor `ftruncate` by another program: give
+/// write access only to programs that keep to the size. memfd objects are
+/// sealed against shrinking and System V segments cannot change size, so
+/// both are immune.
 ///
 /// # Threads
 ///
 /// `Shm` is `Send` and `Sync`: the library's handles may be used from several
-/// threads at once and detached from any thread (ipcshm.h, rule 3), the methods
-/// taking `&self` only read (the memory, the cached id, or the object's
-/// metadata through the library), and writing through a slice needs `&mut self`.
+/// threads at once and detached from any thread (ipcshm.h, rule 3); every
+/// access to the shared bytes through `&self` is atomic, and resizing or
+/// detaching needs `&mut self` or `self`, so no other borrow outlives them.
 pub struct Shm<A: Access = ReadWrite> {
     pub(crate) raw: NonNull<sys::ipcshm_t>,
     pub(crate) ptr: NonNull<u8>,
@@ -66,8 +119,9 @@ pub struct Shm<A: Access = ReadWrite> {
 }
 
 // SAFETY: see "Threads" above. The handle is a validated, thread-safe library
-// object; the memory is plain bytes; &self methods do not write; &mut self is
-// required to write through a slice.
+// object; the methods taking &self access the shared bytes atomically (the
+// unsafe slice accessors leave exclusion to their caller's contract); moving
+// or unmapping the mapping needs &mut self or self.
 unsafe impl<A: Access> Send for Shm<A> {}
 unsafe impl<A: Access> Sync for Shm<A> {}
 
@@ -96,18 +150,49 @@ impl Shm<ReadWrite> {
         ShmOptions::new().readonly().attach(id)
     }
 
-    /// The memory, writable. See "Memory shared with other processes" above for
-    /// what other processes must not do while the borrow lives.
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: the mapping is `len` bytes, readable and writable, and stays
-        // mapped for the borrow of self; &mut self excludes other borrows of this
-        // handle (other mappings: the documented contract).
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    /// The memory as a `&mut [u8]`, for code that needs a plain slice (speed,
+    /// APIs taking slices). The safe alternatives, which never alias, are
+    /// [`write_at`](Shm::write_at), [`read_at`](Shm::read_at) and the atomic
+    /// views; see "Memory shared with other processes" above.
+    ///
+    /// # Safety
+    ///
+    /// For as long as the returned slice lives:
+    ///
+    /// - no other mapping of the object reads or writes the bytes: not
+    ///   another `Shm` of it in this process, not a mapping in another
+    ///   process (typically: the other side waits until this one signals
+    ///   that it is done, or a lock in the shared memory is held);
+    /// - the object is not truncated (see "Truncation by others" above).
+    ///
+    /// Breaking either is undefined behaviour: the compiler may keep values
+    /// in registers, reorder or drop accesses, as for any `&mut`.
+    ///
+    /// ```
+    /// let mut shm = ipcshm::Shm::create("memfd:doc", 64)?;
+    /// // SAFETY: no other mapping of this new memfd object exists yet.
+    /// let bytes = unsafe { shm.as_mut_slice() };
+    /// bytes[..5].copy_from_slice(b"hello");
+    /// assert_eq!(shm.read_vec(0, 5)?, b"hello");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// Without `unsafe`, it does not compile:
+    ///
+    /// ```compile_fail,E0133
+    /// let mut shm = ipcshm::Shm::create("memfd:doc", 64)?;
+    /// let bytes = shm.as_mut_slice(); // error[E0133]: call to unsafe function
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub unsafe fn as_mut_slice(&mut self) -> &mut [u8] {
+        // The mapping is `len` bytes, readable and writable, and stays mapped
+        // for the borrow of self; &mut self excludes every other access through
+        // this handle; other mappings and truncation: the caller's contract.
+        std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len)
     }
 
-    /// The address of the mapping, for writing through raw pointers (volatile
-    /// or atomic accesses shared with other processes). Invalid after
-    /// [`resize`](Self::resize).
+    /// The address of the mapping, for writing through raw pointers. Invalid
+    /// after [`resize`](Self::resize).
     pub fn as_mut_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
@@ -121,11 +206,15 @@ impl Shm<ReadWrite> {
     /// [`len`](Shm::len).
     ///
     /// Other processes see the new size when they attach; their mappings keep
-    /// their old length, and bytes they map beyond a shrunken end fault
-    /// (SIGBUS). So shrink only what nobody else maps: no other process, and
-    /// no other `Shm` in this one. A memfd object cannot shrink, nor grow once
-    /// sealed with `F_SEAL_GROW` (`PermissionDenied`); System V segments cannot
-    /// be resized (`EOPNOTSUPP`). On failure the mapping is unchanged.
+    /// their old length. Shrinking takes bytes away from every other mapping
+    /// of the object: beyond the new end, their accesses fault (`SIGBUS`). So
+    /// the library refuses to shrink a volatile POSIX object that other
+    /// handles still hold, here or in other processes (errno `EBUSY`:
+    /// `ipcshm::errno(&err) == Some(16)`); shrink a persistent one only when
+    /// nobody else maps it (see "Truncation by others" above). A memfd object
+    /// cannot shrink, nor grow once sealed with `F_SEAL_GROW`
+    /// (`PermissionDenied`); System V segments cannot be resized
+    /// (`EOPNOTSUPP`). On failure the mapping is unchanged.
     pub fn resize(&mut self, size: usize) -> io::Result<()> {
         // SAFETY: our handle; &mut self: no borrow of the mapping is alive.
         let rc = unsafe { sys::ipcshm_resize(self.raw.as_ptr(), size as u64) };
@@ -224,22 +313,60 @@ impl<A: Access> Shm<A> {
         A::FLAGS & sys::IPCSHM_READONLY != 0
     }
 
-    /// The address of the mapping.
+    /// The address of the mapping. Invalid after [`resize`](Shm::resize).
     pub fn as_ptr(&self) -> *const u8 {
         self.ptr.as_ptr()
     }
 
-    /// The memory. See "Memory shared with other processes" above for what other
-    /// processes must not do while the borrow lives.
-    pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: the mapping is `len` readable bytes and stays mapped for the
-        // borrow of self; writes through this handle need &mut self (writes
-        // through other mappings: the documented contract).
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    /// The memory as a `&[u8]`, for code that needs a plain slice. The safe
+    /// alternatives are [`read_at`](Self::read_at) and
+    /// [`read_vec`](Self::read_vec); see "Memory shared with other processes"
+    /// above.
+    ///
+    /// # Safety
+    ///
+    /// For as long as the returned slice lives:
+    ///
+    /// - nothing writes the bytes: no other mapping of the object (another
+    ///   `Shm` of it in this process, a mapping in another process), and not
+    ///   this `Shm` through its safe writers, which take `&self`
+    ///   ([`write_at`](Shm::write_at), the atomic views, a typed array's
+    ///   `set`) from other threads;
+    /// - the object is not truncated (see "Truncation by others" above).
+    ///
+    /// Otherwise the slice can read stale values that are no longer in memory
+    /// (the compiler may load the bytes once and keep them), and a data race
+    /// is undefined behaviour.
+    ///
+    /// ```
+    /// # let id = format!("/ipcshm-doc-as-slice-{}", std::process::id());
+    /// let shm = ipcshm::Shm::create(&id, 64)?;
+    /// shm.write_at(0, b"done")?;
+    /// let reader = ipcshm::Shm::attach_readonly(&id)?;
+    /// // SAFETY: nothing writes the object while `bytes` lives: the only
+    /// // writer, above, has finished, and no other process knows the name.
+    /// let bytes = unsafe { reader.as_slice() };
+    /// assert_eq!(&bytes[..4], b"done");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// ```compile_fail,E0133
+    /// let shm = ipcshm::Shm::create("memfd:doc", 64)?;
+    /// let bytes = shm.as_slice(); // error[E0133]: call to unsafe function
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub unsafe fn as_slice(&self) -> &[u8] {
+        // The mapping is `len` readable bytes and stays mapped for the borrow
+        // of self; writers and truncation: the caller's contract.
+        std::slice::from_raw_parts(self.ptr.as_ptr(), self.len)
     }
 
     /// The library's handle, for calls through [`sys`]. It stays owned by this
-    /// `Shm`: do not detach it.
+    /// `Shm`, which caches the mapping's address and length: do not detach it
+    /// (`ipcshm_detach`) and do not resize it (`ipcshm_resize`, which may move
+    /// or shrink the mapping behind this `Shm`'s back; use
+    /// [`resize`](Shm::resize)). Calls that only read (`ipcshm_handle_info`,
+    /// `ipcshm_fd`, `ipcshm_send`, `ipcshm_array_header`, ...) are fine.
     pub fn as_raw(&self) -> *mut sys::ipcshm_t {
         self.raw.as_ptr()
     }
@@ -271,17 +398,5 @@ impl<A: Access> fmt::Debug for Shm<A> {
             .field("readonly", &self.is_readonly())
             .field("ptr", &self.ptr)
             .finish()
-    }
-}
-
-impl<A: Access> AsRef<[u8]> for Shm<A> {
-    fn as_ref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl AsMut<[u8]> for Shm<ReadWrite> {
-    fn as_mut(&mut self) -> &mut [u8] {
-        self.as_mut_slice()
     }
 }

@@ -10,7 +10,7 @@
 //! Every object has a name unique to this run (pid + time + counter), and a
 //! `Cleanup` guard removes it when the test ends, even by a panic.
 
-use ipcshm::{Complex, Element, ElementType, Info, Kind, ReadOnly, Shm, ShmOptions};
+use ipcshm::{Access, Complex, Element, ElementType, Info, Kind, ReadOnly, Shm, ShmOptions};
 use std::env;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::io::OwnedFd;
@@ -91,6 +91,11 @@ impl Drop for Cleanup {
     }
 }
 
+/// A copy of every byte of the mapping.
+fn bytes<A: Access>(shm: &Shm<A>) -> Vec<u8> {
+    shm.read_vec(0, shm.len()).unwrap()
+}
+
 fn dev_shm(id: &str) -> std::path::PathBuf {
     std::path::Path::new("/dev/shm").join(id.trim_start_matches('/'))
 }
@@ -149,25 +154,25 @@ fn assert_error(err: &std::io::Error, kind: ErrorKind, errno: i32, id: &str) {
 fn create_write_attach_read_in_process() {
     let id = unique("rw");
     let _cleanup = Cleanup(id.clone());
-    let mut a = Shm::create(&id, 10_000).unwrap();
+    let a = Shm::create(&id, 10_000).unwrap();
     assert_eq!(a.id(), id);
     assert_eq!(a.len(), 10_000);
     assert!(!a.is_empty() && !a.is_readonly());
     assert!(
-        a.as_slice().iter().all(|&b| b == 0),
+        bytes(&a).iter().all(|&b| b == 0),
         "new memory reads as zeros"
     );
-    a.as_mut_slice()[..4].copy_from_slice(b"ping");
-    a.as_mut_slice()[9_999] = 0x5a;
+    a.write_at(0, b"ping").unwrap();
+    a.write_at(9_999, &[0x5a]).unwrap();
 
-    let mut b = Shm::attach(&id).unwrap();
+    let b = Shm::attach(&id).unwrap();
     assert_eq!(b.len(), 10_000);
     assert_ne!(a.as_ptr(), b.as_ptr(), "a second mapping");
-    assert_eq!(&b.as_slice()[..4], b"ping");
-    assert_eq!(b.as_slice()[9_999], 0x5a);
-    b.as_mut_slice()[4..8].copy_from_slice(b"pong");
-    assert_eq!(&a.as_slice()[..8], b"pingpong");
-    assert_eq!(a.as_ref(), b.as_ref());
+    assert_eq!(&bytes(&b)[..4], b"ping");
+    assert_eq!(bytes(&b)[9_999], 0x5a);
+    b.write_at(4, b"pong").unwrap();
+    assert_eq!(&bytes(&a)[..8], b"pingpong");
+    assert_eq!(bytes(&a), bytes(&b));
     assert!(format!("{:?}", a).contains(&id));
     b.detach().unwrap();
     a.detach().unwrap();
@@ -199,27 +204,26 @@ fn two_processes_exchange_data_system_v() {
     exchange_parent(shm, "two_processes_exchange_data_system_v");
 }
 
-fn exchange_parent(mut shm: Shm, test: &str) {
-    shm.as_mut_slice()[..17].copy_from_slice(b"hello from parent");
-    shm.as_mut_slice()[4095] = 0xa5;
+fn exchange_parent(shm: Shm, test: &str) {
+    shm.write_at(0, b"hello from parent").unwrap();
+    shm.write_at(4095, &[0xa5]).unwrap();
     let out = run(child(test, "exchange", shm.id())).unwrap();
     expect_success("exchange", &out);
-    // The child has exited: its writes are complete (the protocol that makes
-    // as_slice sound here).
-    assert_eq!(&shm.as_slice()[100..116], b"hello from child");
-    assert_eq!(shm.as_slice()[4094], 0x5a);
+    // The child has exited: its writes are complete.
+    assert_eq!(&bytes(&shm)[100..116], b"hello from child");
+    assert_eq!(bytes(&shm)[4094], 0x5a);
     // The parent's handle is still a user: the object still exists.
     assert!(Shm::info_of(shm.id()).is_ok());
 }
 
 fn exchange_child(id: &str) {
-    let mut shm = Shm::attach(id).unwrap();
+    let shm = Shm::attach(id).unwrap();
     assert_eq!(shm.id(), id);
     assert!(shm.len() >= 4096);
-    assert_eq!(&shm.as_slice()[..17], b"hello from parent");
-    assert_eq!(shm.as_slice()[4095], 0xa5);
-    shm.as_mut_slice()[100..116].copy_from_slice(b"hello from child");
-    shm.as_mut_slice()[4094] = 0x5a;
+    assert_eq!(&bytes(&shm)[..17], b"hello from parent");
+    assert_eq!(bytes(&shm)[4095], 0xa5);
+    shm.write_at(100, b"hello from child").unwrap();
+    shm.write_at(4094, &[0x5a]).unwrap();
     println!("child {}: wrote back", std::process::id());
 }
 
@@ -227,14 +231,14 @@ fn exchange_child(id: &str) {
 fn volatile_posix_lives_until_its_last_handle() {
     let id = unique("vol");
     let _cleanup = Cleanup(id.clone());
-    let mut first = Shm::create(&id, 100).unwrap();
-    first.as_mut_slice()[0] = 7;
+    let first = Shm::create(&id, 100).unwrap();
+    first.write_at(0, &[7]).unwrap();
     assert!(!first.info().unwrap().persistent);
     let second = Shm::attach(&id).unwrap();
     drop(first); // the creator detaches first: the object stays
     assert!(dev_shm(&id).exists());
     let third = Shm::attach(&id).unwrap();
-    assert_eq!(third.as_slice()[0], 7);
+    assert_eq!(bytes(&third)[0], 7);
     drop(second);
     drop(third); // the last user
     assert!(!dev_shm(&id).exists(), "{} left behind", id);
@@ -255,7 +259,7 @@ fn volatile_posix_outlives_its_creator_in_another_process() {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "detached");
-        assert_eq!(&shm.as_slice()[..3], b"abc");
+        assert_eq!(&bytes(&shm)[..3], b"abc");
         let again = Shm::attach(&id).expect("the parent detached, but this process still uses it");
         drop(again);
         drop(shm);
@@ -269,8 +273,8 @@ fn volatile_posix_outlives_its_creator_in_another_process() {
     }
     let id = unique("hold");
     let _cleanup = Cleanup(id.clone());
-    let mut shm = Shm::create(&id, 64).unwrap();
-    shm.as_mut_slice()[..3].copy_from_slice(b"abc");
+    let shm = Shm::create(&id, 64).unwrap();
+    shm.write_at(0, b"abc").unwrap();
     let mut proc = child(
         "volatile_posix_outlives_its_creator_in_another_process",
         "holder",
@@ -356,18 +360,18 @@ fn persistent_stays_until_removed() {
     let id = unique("pers");
     let _cleanup = Cleanup(id.clone());
     let opts = ShmOptions::new().persistent(true);
-    let mut shm = opts.create(&id, 256).unwrap();
-    shm.as_mut_slice()[..4].copy_from_slice(b"keep");
+    let shm = opts.create(&id, 256).unwrap();
+    shm.write_at(0, b"keep").unwrap();
     assert!(shm.info().unwrap().persistent);
     drop(shm);
     let info = Shm::info_of(&id).unwrap();
     assert!(info.persistent);
     assert_eq!(info.size, 256);
     let shm = Shm::attach(&id).unwrap();
-    assert_eq!(&shm.as_slice()[..4], b"keep");
+    assert_eq!(&bytes(&shm)[..4], b"keep");
     // Removing the name keeps the memory of users that have it mapped.
     Shm::remove(&id).unwrap();
-    assert_eq!(&shm.as_slice()[..4], b"keep");
+    assert_eq!(&bytes(&shm)[..4], b"keep");
     assert_eq!(Shm::info_of(&id).unwrap_err().kind(), ErrorKind::NotFound);
     assert!(!dev_shm(&id).exists());
     Shm::remove(&id).unwrap(); // already gone: Ok
@@ -392,9 +396,9 @@ fn system_v_private_and_shmid() {
     assert_eq!(info.cpid, Some(std::process::id() as i32));
     assert!(!info.persistent);
 
-    let mut other = Shm::attach(&id).unwrap();
-    other.as_mut_slice()[999] = 1;
-    assert_eq!(shm.as_slice()[999], 1);
+    let other = Shm::attach(&id).unwrap();
+    other.write_at(999, &[1]).unwrap();
+    assert_eq!(bytes(&shm)[999], 1);
     assert_eq!(Shm::info_of(&id).unwrap().nattch, 2);
     assert!(
         Shm::create("shmid:1", 10).is_err(),
@@ -411,14 +415,14 @@ fn system_v_private_and_shmid() {
 fn system_v_key_persistent() {
     let key = unique_key();
     let _cleanup = Cleanup(key.clone());
-    let mut shm = ShmOptions::new()
+    let shm = ShmOptions::new()
         .persistent(true)
         .perms(0o640)
         .create(&key, 5000)
         .unwrap();
     assert!(shm.id().starts_with("shmid:"), "{}", shm.id());
     let shmid = shm.id().to_string();
-    shm.as_mut_slice()[..3].copy_from_slice(b"key");
+    shm.write_at(0, b"key").unwrap();
     drop(shm);
     let info: Info = Shm::info_of(&key).unwrap();
     assert_eq!(info.kind, Kind::SysV);
@@ -426,7 +430,7 @@ fn system_v_key_persistent() {
     assert_eq!(info.mode & 0o777, 0o640);
     assert_eq!(format!("shmid:{}", info.shmid.unwrap()), shmid);
     let by_key = Shm::attach(&key).unwrap();
-    assert_eq!(&by_key.as_slice()[..3], b"key");
+    assert_eq!(&bytes(&by_key)[..3], b"key");
     let err = Shm::create(&key, 5000).unwrap_err();
     assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &key);
     drop(by_key);
@@ -443,7 +447,7 @@ fn read_only_mapping() {
     if let Some((role, id)) = child_role() {
         assert_eq!(role, "write-readonly");
         let ro: Shm<ReadOnly> = Shm::attach_readonly(&id).unwrap();
-        assert_eq!(&ro.as_slice()[..4], b"data");
+        assert_eq!(&bytes(&ro)[..4], b"data");
         println!("writing through a read-only mapping: this must fault");
         // Deliberately bypass the type: the mapping itself must refuse.
         unsafe { std::ptr::write_volatile(ro.as_ptr() as *mut u8, b'X') };
@@ -452,17 +456,13 @@ fn read_only_mapping() {
     }
     let id = unique("ro");
     let _cleanup = Cleanup(id.clone());
-    let mut rw = Shm::create(&id, 64).unwrap();
-    rw.as_mut_slice()[..4].copy_from_slice(b"data");
+    let rw = Shm::create(&id, 64).unwrap();
+    rw.write_at(0, b"data").unwrap();
     let ro = ShmOptions::new().readonly().attach(&id).unwrap();
     assert!(ro.is_readonly());
-    assert_eq!(&ro.as_slice()[..4], b"data");
-    rw.as_mut_slice()[4] = b'!';
-    assert_eq!(
-        ro.as_slice()[4],
-        b'!',
-        "a read-only mapping sees the writes"
-    );
+    assert_eq!(&bytes(&ro)[..4], b"data");
+    rw.write_at(4, b"!").unwrap();
+    assert_eq!(bytes(&ro)[4], b'!', "a read-only mapping sees the writes");
     assert_eq!(ro.info().unwrap().size, 64);
 
     let out = run(child("read_only_mapping", "write-readonly", &id)).unwrap();
@@ -474,14 +474,14 @@ fn read_only_mapping() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(&rw.as_slice()[..5], b"data!", "the data is unchanged");
+    assert_eq!(&bytes(&rw)[..5], b"data!", "the data is unchanged");
 
     // Creating read-only maps the new object read-only.
     let id2 = unique("ro2");
     let _cleanup2 = Cleanup(id2.clone());
     let ro2 = ShmOptions::new().readonly().create(&id2, 10).unwrap();
     assert!(ro2.is_readonly());
-    assert_eq!(ro2.as_slice(), &[0u8; 10]);
+    assert_eq!(bytes(&ro2), &[0u8; 10]);
 }
 
 #[test]
@@ -489,12 +489,12 @@ fn open_or_create_reports_creation() {
     let id = unique("ooc");
     let _cleanup = Cleanup(id.clone());
     let opts = ShmOptions::new().perms(0o640);
-    let (mut a, created) = opts.open_or_create(&id, 128).unwrap();
+    let (a, created) = opts.open_or_create(&id, 128).unwrap();
     assert!(created);
-    a.as_mut_slice()[0] = 42;
+    a.write_at(0, &[42]).unwrap();
     let (b, created) = opts.open_or_create(&id, 128).unwrap();
     assert!(!created);
-    assert_eq!(b.as_slice()[0], 42);
+    assert_eq!(bytes(&b)[0], 42);
     let (c, created) = opts.open_or_create(&id, 64).unwrap();
     assert!(!created, "a smaller size attaches the existing object");
     assert_eq!(c.len(), 128);
@@ -560,12 +560,12 @@ fn errors_carry_kind_errno_and_message() {
     assert!(err.to_string().ends_with("(os error 2)"), "{}", err);
     assert!(err.to_string().starts_with(inner.message()));
 
-    let mut orig = Shm::create(&id, 100).unwrap();
-    orig.as_mut_slice()[..4].copy_from_slice(b"mine");
+    let orig = Shm::create(&id, 100).unwrap();
+    orig.write_at(0, b"mine").unwrap();
     let err = Shm::create(&id, 5000).unwrap_err();
     assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
     assert_eq!(
-        &orig.as_slice()[..4],
+        &bytes(&orig)[..4],
         b"mine",
         "the existing object is untouched"
     );
@@ -631,7 +631,7 @@ fn permissions_of_other_users() {
             }
             "readable" => {
                 let ro = Shm::attach_readonly(&id).unwrap();
-                assert_eq!(&ro.as_slice()[..6], b"secret");
+                assert_eq!(&bytes(&ro)[..6], b"secret");
                 let err = Shm::attach(&id).unwrap_err();
                 assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
                 assert!(Shm::info_of(&id).is_ok(), "info needs only read permission");
@@ -652,8 +652,8 @@ fn permissions_of_other_users() {
     let test = "permissions_of_other_users";
     let id = unique("perm");
     let _cleanup = Cleanup(id.clone());
-    let mut shm = Shm::create(&id, 64).unwrap(); // 0600
-    shm.as_mut_slice()[..6].copy_from_slice(b"secret");
+    let shm = Shm::create(&id, 64).unwrap(); // 0600
+    shm.write_at(0, b"secret").unwrap();
     let out = match as_nobody(child(test, "denied", &id)) {
         Some(out) => out,
         None => return,
@@ -680,15 +680,14 @@ fn handles_are_send_and_sync() {
     send_sync::<Shm<ReadOnly>>();
     let id = unique("threads");
     let _cleanup = Cleanup(id.clone());
-    let mut shm = Shm::create(&id, 1 << 16).unwrap();
-    for (i, b) in shm.as_mut_slice().iter_mut().enumerate() {
-        *b = i as u8;
-    }
+    let shm = Shm::create(&id, 1 << 16).unwrap();
+    let pattern: Vec<u8> = (0..1 << 16).map(|i| i as u8).collect();
+    shm.write_at(0, &pattern).unwrap();
     let shm = &shm;
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(move || {
-                let sum: u64 = shm.as_slice().iter().map(|&b| b as u64).sum();
+                let sum: u64 = bytes(shm).iter().map(|&b| b as u64).sum();
                 assert_eq!(sum, 256 * (255 * 256 / 2));
                 assert_eq!(shm.info().unwrap().size, 1 << 16);
             });
@@ -697,6 +696,169 @@ fn handles_are_send_and_sync() {
     // Moved to another thread and dropped there.
     let moved = Shm::attach(&id).unwrap();
     std::thread::spawn(move || drop(moved)).join().unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Safe access to shared bytes: copies and atomics, never a reference. Two
+// handles of one object in one process, threads, and another process write
+// the bytes while this one reads them; none of it needs `unsafe`.
+
+#[test]
+fn two_handles_of_one_object_see_each_others_writes() {
+    let a = Shm::create("memfd:ipcshm-rs-alias", 4096).unwrap();
+    let b = Shm::from_fd(a.fd().unwrap()).unwrap();
+    assert_ne!(a.as_ptr(), b.as_ptr(), "two mappings of the same bytes");
+    for i in 0u64..10_000 {
+        a.write_at(8, &i.to_ne_bytes()).unwrap();
+        // Every read goes to memory: b sees what a wrote last, at once.
+        let mut got = [0u8; 8];
+        b.read_at(8, &mut got).unwrap();
+        assert_eq!(u64::from_ne_bytes(got), i);
+        b.atomic_u64()[2].store(i + 1, Ordering::Relaxed);
+        assert_eq!(a.load_u64(2, Ordering::Relaxed), Some(i + 1));
+    }
+    // Unaligned and odd-sized ranges copy exactly, at the edges too.
+    let data: Vec<u8> = (0..=255u8).cycle().take(1001).collect();
+    for offset in [0, 1, 3, 7, 4096 - 1001] {
+        a.write_at(offset, &data).unwrap();
+        assert_eq!(
+            b.read_vec(offset, data.len()).unwrap(),
+            data,
+            "at {}",
+            offset
+        );
+    }
+    // Nothing past the end, nothing written or read there.
+    let err = a.write_at(4090, b"1234567").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    assert!(err.to_string().contains("memfd:ipcshm-rs-alias"), "{}", err);
+    assert_eq!(b.read_vec(4090, 6).unwrap(), &data[1001 - 6..]);
+    assert_eq!(
+        b.read_at(4095, &mut [0u8; 2]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        b.read_at(usize::MAX, &mut [0u8; 2]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(
+        b.read_at(4096, &mut []).is_ok(),
+        "an empty range at the end"
+    );
+    assert_eq!(
+        (
+            a.load_u8(4095, Ordering::Relaxed),
+            a.load_u8(4096, Ordering::Relaxed)
+        ),
+        (Some(data[1000]), None)
+    );
+    assert_eq!(
+        (a.load_u32(1024, Ordering::Relaxed), a.atomic_u32().len()),
+        (None, 1024)
+    );
+    assert_eq!(
+        (a.load_u64(512, Ordering::Relaxed), a.atomic_u64().len()),
+        (None, 512)
+    );
+    assert_eq!(a.atomic_u8().len(), 4096);
+}
+
+#[test]
+fn threads_with_two_handles_hand_over_through_atomics() {
+    let a = Shm::create("memfd:ipcshm-rs-threads", 1 << 16).unwrap();
+    let b = Shm::from_fd(a.fd().unwrap()).unwrap();
+    let payload: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
+    let _watchdog = Watchdog::new(std::process::id(), 60); // a hang kills the test
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            // A load in a loop: it must go to memory every time (a plain
+            // `&[u8]` read here could be hoisted out of the loop).
+            while b.load_u32(0, Ordering::Acquire) != Some(1) {
+                std::hint::spin_loop();
+            }
+            b.read_vec(64, payload.len()).unwrap()
+        });
+        a.write_at(64, &payload).unwrap();
+        a.atomic_u32()[0].store(1, Ordering::Release);
+        assert!(reader.join().unwrap() == payload, "the payload arrived");
+    });
+}
+
+#[test]
+fn atomics_between_processes() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "atomics");
+        let shm = Shm::attach(&id).unwrap();
+        // Wait for the parent's go, then answer with a payload and a flag.
+        while shm.load_u32(0, Ordering::Acquire) != Some(1) {
+            std::thread::yield_now();
+        }
+        let question = shm.read_vec(64, 5).unwrap();
+        assert_eq!(question, b"ping?");
+        shm.write_at(128, b"pong!").unwrap();
+        shm.atomic_u32()[1].store(2, Ordering::Release);
+        println!("child {}: answered", std::process::id());
+        return;
+    }
+    let id = unique("atomics");
+    let _cleanup = Cleanup(id.clone());
+    let shm = Shm::create(&id, 4096).unwrap();
+    let proc = child("atomics_between_processes", "atomics", &id)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    shm.write_at(64, b"ping?").unwrap();
+    shm.atomic_u32()[0].store(1, Ordering::Release);
+    let reader = Shm::attach_readonly(&id).unwrap(); // a read-only mapping loads too
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while reader.load_u32(1, Ordering::Acquire) != Some(2) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer from the child"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(reader.read_vec(128, 5).unwrap(), b"pong!");
+    wait_child(proc, "atomics");
+}
+
+#[test]
+fn typed_arrays_by_copy_refuse_what_is_not_theirs() {
+    let shm = Shm::create_array::<u16>("memfd:ipcshm-rs-typed", &[3, 4]).unwrap();
+    let a = shm.typed_array::<u16>().unwrap();
+    assert_eq!((a.len(), a.is_empty(), a.dims()), (12, false, &[3, 4][..]));
+    a.fill(7);
+    assert_eq!(a.to_vec(), vec![7; 12]);
+    a.set(&[2, 3], 9).unwrap();
+    assert_eq!((a.get(&[2, 3]), a.get_flat(11)), (Some(9), Some(9)));
+    for bad in [&[3, 0][..], &[0, 4], &[0], &[0, 0, 0]] {
+        let err = a.set(bad, 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{:?}: {}", bad, err);
+        assert_eq!(a.get(bad), None);
+    }
+    assert_eq!(
+        a.set_flat(12, 1).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(a.get_flat(12), None);
+    let err = a.copy_from_slice(&[1; 11]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+    assert_eq!(
+        a.to_vec(),
+        [vec![7; 11], vec![9]].concat(),
+        "nothing written"
+    );
+    let mut out = [0u16; 12];
+    a.copy_to_slice(&mut out).unwrap();
+    assert_eq!(out[11], 9);
+    assert!(a.copy_to_slice(&mut [0u16; 13]).is_err());
+    // The elements are the object's, seen by another mapping at once.
+    let other = Shm::from_fd_readonly(shm.fd().unwrap()).unwrap();
+    let o = other.typed_array::<u16>().unwrap();
+    a.set(&[1, 0], 500).unwrap();
+    assert_eq!(o.get(&[1, 0]), Some(500));
+    assert!(format!("{:?}", o).contains("UInt16"));
 }
 
 #[test]
@@ -736,21 +898,21 @@ fn memfd_send_recv_between_processes() {
     if let Some((role, id)) = child_role() {
         assert_eq!(role, "memfd-recv");
         // stdin is our end of the parent's UnixStream::pair.
-        let mut shm = Shm::recv(std::io::stdin()).unwrap();
+        let shm = Shm::recv(std::io::stdin()).unwrap();
         assert_eq!(shm.id(), id, "the receiver sees the sender's label");
         assert_eq!(shm.info().unwrap().kind, Kind::Memfd);
         assert_eq!(shm.len(), 8192);
-        assert_eq!(&shm.as_slice()[..17], b"memfd from parent");
-        assert_eq!(shm.as_slice()[8191], 0xa5);
-        shm.as_mut_slice()[100..116].copy_from_slice(b"hello from child");
+        assert_eq!(&bytes(&shm)[..17], b"memfd from parent");
+        assert_eq!(bytes(&shm)[8191], 0xa5);
+        shm.write_at(100, b"hello from child").unwrap();
         // And an object of our own back: it outlives us while in flight.
-        let mut own = Shm::create("memfd:ipcshm-rs-child", 64).unwrap();
-        own.as_mut_slice()[..13].copy_from_slice(b"made by child");
+        let own = Shm::create("memfd:ipcshm-rs-child", 64).unwrap();
+        own.write_at(0, b"made by child").unwrap();
         own.send(std::io::stdin()).unwrap();
         println!("child {}: received, wrote back, sent", std::process::id());
         return;
     }
-    let mut shm = Shm::create("memfd:ipcshm-rs-XXXXXX", 8192).unwrap();
+    let shm = Shm::create("memfd:ipcshm-rs-XXXXXX", 8192).unwrap();
     assert!(shm.id().starts_with("memfd:ipcshm-rs-"), "{}", shm.id());
     assert!(
         !shm.id().ends_with("XXXXXX"),
@@ -760,9 +922,9 @@ fn memfd_send_recv_between_processes() {
     assert_eq!(info.kind, Kind::Memfd);
     assert!(!info.persistent && !info.hugepages);
     assert_eq!(info.size, 8192);
-    assert!(shm.as_slice().iter().all(|&b| b == 0));
-    shm.as_mut_slice()[..17].copy_from_slice(b"memfd from parent");
-    shm.as_mut_slice()[8191] = 0xa5;
+    assert!(bytes(&shm).iter().all(|&b| b == 0));
+    shm.write_at(0, b"memfd from parent").unwrap();
+    shm.write_at(8191, &[0xa5]).unwrap();
 
     let (ours, theirs) = UnixStream::pair().unwrap();
     let proc = spawn_with_stdin(
@@ -772,10 +934,10 @@ fn memfd_send_recv_between_processes() {
     shm.send(&ours).unwrap();
     wait_child(proc, "memfd-recv");
     // The child has exited: its writes are complete.
-    assert_eq!(&shm.as_slice()[100..116], b"hello from child");
+    assert_eq!(&bytes(&shm)[100..116], b"hello from child");
     let back = Shm::recv(&ours).unwrap();
     assert_eq!(back.id(), "memfd:ipcshm-rs-child");
-    assert_eq!(&back.as_slice()[..13], b"made by child");
+    assert_eq!(&bytes(&back)[..13], b"made by child");
     // The peer is gone: the next receive says so.
     let err = Shm::recv(&ours).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{}", err);
@@ -819,8 +981,8 @@ fn recv_refuses_other_messages_and_reports_a_closed_peer() {
     let (a, b) = UnixStream::pair().unwrap();
     let id = unique("sendro");
     let _cleanup = Cleanup(id.clone());
-    let mut rw = Shm::create(&id, 64).unwrap();
-    rw.as_mut_slice()[0] = 9;
+    let rw = Shm::create(&id, 64).unwrap();
+    rw.write_at(0, &[9]).unwrap();
     let ro = Shm::attach_readonly(&id).unwrap();
     ro.send(&a).unwrap();
     ro.send(&a).unwrap();
@@ -829,7 +991,7 @@ fn recv_refuses_other_messages_and_reports_a_closed_peer() {
     assert_eq!(ipcshm::errno(&err), Some(EACCES));
     let got: Shm<ReadOnly> = ShmOptions::new().readonly().recv(&b).unwrap();
     assert_eq!(got.id(), id);
-    assert_eq!(got.as_slice()[0], 9);
+    assert_eq!(bytes(&got)[0], 9);
 
     // System V segments travel by id, not by descriptor.
     let seg = Shm::create("private", 64).unwrap();
@@ -843,10 +1005,10 @@ fn fd_inherited_by_a_child_maps_the_object() {
     if let Some((role, id)) = child_role() {
         assert_eq!(role, "from-fd");
         // stdin is a descriptor of the parent's object.
-        let mut shm = Shm::from_fd(std::io::stdin()).unwrap();
+        let shm = Shm::from_fd(std::io::stdin()).unwrap();
         assert_eq!(shm.id(), id);
-        assert_eq!(&shm.as_slice()[..6], b"by fd!");
-        shm.as_mut_slice()[6..12].copy_from_slice(b"child!");
+        assert_eq!(&bytes(&shm)[..6], b"by fd!");
+        shm.write_at(6, b"child!").unwrap();
         println!(
             "child {}: mapped the inherited descriptor",
             std::process::id()
@@ -855,15 +1017,15 @@ fn fd_inherited_by_a_child_maps_the_object() {
     }
     let id = unique("fd");
     let _cleanup = Cleanup(id.clone());
-    let mut shm = Shm::create(&id, 4096).unwrap();
-    shm.as_mut_slice()[..6].copy_from_slice(b"by fd!");
+    let shm = Shm::create(&id, 4096).unwrap();
+    shm.write_at(0, b"by fd!").unwrap();
     let fd = shm.fd().unwrap();
 
     // In this process: a second mapping, a user of its own; fd stays ours.
     let again = Shm::from_fd(&fd).unwrap();
     assert_eq!(again.id(), id);
     assert_ne!(again.as_ptr(), shm.as_ptr());
-    assert_eq!(&again.as_slice()[..6], b"by fd!");
+    assert_eq!(&bytes(&again)[..6], b"by fd!");
     drop(again);
 
     let proc = spawn_with_stdin(
@@ -871,7 +1033,7 @@ fn fd_inherited_by_a_child_maps_the_object() {
         fd,
     );
     wait_child(proc, "from-fd");
-    assert_eq!(&shm.as_slice()[..12], b"by fd!child!");
+    assert_eq!(&bytes(&shm)[..12], b"by fd!child!");
 
     // A read-only handle gives a read-only descriptor.
     let ro = Shm::attach_readonly(&id).unwrap();
@@ -880,7 +1042,7 @@ fn fd_inherited_by_a_child_maps_the_object() {
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
     assert_eq!(ipcshm::errno(&err), Some(EACCES));
     let ro2 = Shm::from_fd_readonly(&rofd).unwrap();
-    assert_eq!(&ro2.as_slice()[..6], b"by fd!");
+    assert_eq!(&bytes(&ro2)[..6], b"by fd!");
 
     // A descriptor of something else.
     let file = std::fs::File::open("/proc/self/exe").unwrap();
@@ -895,10 +1057,10 @@ fn resize_is_seen_by_a_later_attach() {
         let expect: usize = role.strip_prefix("resized-").unwrap().parse().unwrap();
         assert_eq!(shm.len(), expect, "a later attach sees the new size");
         assert_eq!(Shm::info_of(&id).unwrap().size, expect as u64);
-        assert_eq!(&shm.as_slice()[..6], b"before");
+        assert_eq!(&bytes(&shm)[..6], b"before");
         if expect > 4096 {
-            assert!(shm.as_slice()[4096..expect - 5].iter().all(|&b| b == 0));
-            assert_eq!(&shm.as_slice()[expect - 5..], b"after");
+            assert!(bytes(&shm)[4096..expect - 5].iter().all(|&b| b == 0));
+            assert_eq!(&bytes(&shm)[expect - 5..], b"after");
         }
         println!("child {}: saw {} bytes", std::process::id(), expect);
         return;
@@ -907,20 +1069,20 @@ fn resize_is_seen_by_a_later_attach() {
     let id = unique("resize");
     let _cleanup = Cleanup(id.clone());
     let mut shm = Shm::create(&id, 4096).unwrap();
-    shm.as_mut_slice()[..6].copy_from_slice(b"before");
+    shm.write_at(0, b"before").unwrap();
     let grown = 3 * 4096 + 100;
     shm.resize(grown).unwrap();
     assert_eq!(shm.len(), grown);
     assert_eq!(
-        &shm.as_slice()[..6],
+        &bytes(&shm)[..6],
         b"before",
         "the data moves with the mapping"
     );
     assert!(
-        shm.as_slice()[4096..].iter().all(|&b| b == 0),
+        bytes(&shm)[4096..].iter().all(|&b| b == 0),
         "grown memory reads as zeros"
     );
-    shm.as_mut_slice()[grown - 5..].copy_from_slice(b"after");
+    shm.write_at(grown - 5, b"after").unwrap();
     let out = run(child(test, &format!("resized-{}", grown), &id)).unwrap();
     expect_success("resized (grown)", &out);
 
@@ -931,16 +1093,13 @@ fn resize_is_seen_by_a_later_attach() {
 
     // memfd objects grow but never shrink; a failure changes nothing.
     let mut m = Shm::create("memfd:ipcshm-rs-resize", 100).unwrap();
-    m.as_mut_slice()[99] = 1;
+    m.write_at(99, &[1]).unwrap();
     m.resize(10_000).unwrap();
-    assert_eq!(
-        (m.len(), m.as_slice()[99], m.as_slice()[9_999]),
-        (10_000, 1, 0)
-    );
+    assert_eq!((m.len(), bytes(&m)[99], bytes(&m)[9_999]), (10_000, 1, 0));
     let err = m.resize(50).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
     assert_eq!(ipcshm::errno(&err), Some(EPERM));
-    assert_eq!((m.len(), m.as_slice()[99]), (10_000, 1));
+    assert_eq!((m.len(), bytes(&m)[99]), (10_000, 1));
     assert_eq!(m.resize(0).unwrap_err().kind(), ErrorKind::InvalidInput);
 
     // System V segments cannot be resized.
@@ -988,18 +1147,20 @@ fn array_3x2_f64_read_in_a_child() {
     if let Some((role, id)) = child_role() {
         assert_eq!(role, "array");
         let shm = Shm::attach_readonly(&id).unwrap();
-        let a = shm.array::<f64>().unwrap();
+        let a = shm.typed_array::<f64>().unwrap();
         assert_eq!(a.dims(), &[3, 2]);
-        assert_eq!(a.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        assert_eq!(a.get(&[2, 0]), Some(&3.0));
-        assert_eq!(a.get(&[0, 1]), Some(&4.0), "column-major");
+        assert_eq!(a.to_vec(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(a.get(&[2, 0]), Some(3.0));
+        assert_eq!(a.get(&[0, 1]), Some(4.0), "column-major");
         assert_eq!(a.get(&[3, 0]), None);
+        assert_eq!(a.get(&[0]), None, "one index per dimension");
+        assert_eq!((a.get_flat(5), a.get_flat(6)), (Some(6.0), None));
         let h = shm.array_header().unwrap();
         assert_eq!(
             (h.etype, h.dims.clone(), h.offset, h.len()),
             (ElementType::Float64, vec![3, 2], 64, 6)
         );
-        let err = shm.array::<f32>().unwrap_err();
+        let err = shm.typed_array::<f32>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
         assert_eq!(ipcshm::errno(&err), Some(EBADMSG));
         assert!(err.to_string().contains(&id), "{}", err);
@@ -1010,7 +1171,9 @@ fn array_3x2_f64_read_in_a_child() {
     let _cleanup = Cleanup(id.clone());
     let mut shm = Shm::create_array::<f64>(&id, &[3, 2]).unwrap();
     {
-        let mut a = shm.array_mut::<f64>().unwrap();
+        // SAFETY: no other mapping of the object exists until the child
+        // starts, after this block.
+        let mut a = unsafe { shm.array_mut::<f64>() }.unwrap();
         assert_eq!(a.dims(), &[3, 2]);
         assert_eq!(a.as_slice(), &[0.0; 6], "a new array is zeros");
         a.as_mut_slice()
@@ -1018,7 +1181,7 @@ fn array_3x2_f64_read_in_a_child() {
         *a.get_mut(&[2, 1]).unwrap() = 6.0;
     }
     // The "WA-1" header, byte for byte as InterProcessCommunication.jl has it.
-    let bytes = shm.as_slice();
+    let bytes = &bytes(&shm);
     assert_eq!(u32::from_ne_bytes(read_ne(bytes, 0)), 0x5741_2D31);
     assert_eq!(
         u32::from_ne_bytes(read_ne(bytes, 0)),
@@ -1037,19 +1200,35 @@ fn array_3x2_f64_read_in_a_child() {
 }
 
 fn roundtrip<T: Element + PartialEq + std::fmt::Debug>(value: T) {
-    let mut shm = Shm::create_array::<T>("memfd:ipcshm-rs-etype", &[2, 1, 3]).unwrap();
+    let shm = Shm::create_array::<T>("memfd:ipcshm-rs-etype", &[2, 1, 3]).unwrap();
     let h = shm.array_header().unwrap();
     assert_eq!(h.etype, T::ETYPE);
     assert_eq!(
         h.etype.code() as u16,
-        u16::from_ne_bytes(read_ne(shm.as_slice(), 4))
+        u16::from_ne_bytes(read_ne(&bytes(&shm), 4))
     );
     assert_eq!(h.dims, vec![2, 1, 3]);
     assert_eq!(h.offset, 64, "round_up(16 + 8 * 3, 64)");
-    shm.array_mut::<T>().unwrap()[5] = value;
-    let a = shm.array::<T>().unwrap();
+    let a = shm.typed_array::<T>().unwrap();
+    a.set_flat(5, value).unwrap();
     assert_eq!(a.len(), 6);
-    assert_eq!(a.get(&[1, 0, 2]), Some(&value));
+    assert_eq!(a.get(&[1, 0, 2]), Some(value));
+    // The bytes are the value's, in place: at offset + 5 elements.
+    let size = std::mem::size_of::<T>();
+    let mut raw = vec![0u8; size];
+    shm.read_at(64 + 5 * size, &mut raw).unwrap();
+    // SAFETY: `value` is a plain value of `size` bytes without padding.
+    let want = unsafe { std::slice::from_raw_parts(&value as *const T as *const u8, size) };
+    assert_eq!(raw, want);
+    // A copy out and a copy back in.
+    let mut all = a.to_vec();
+    assert_eq!(all.len(), 6);
+    all[0] = value;
+    a.copy_from_slice(&all).unwrap();
+    assert_eq!(a.get_flat(0), Some(value));
+    // SAFETY: nothing else maps this memfd object.
+    let slice = unsafe { shm.array::<T>() }.unwrap();
+    assert_eq!((slice[0], slice[5]), (value, value));
 }
 
 #[test]
@@ -1070,11 +1249,15 @@ fn arrays_of_every_element_type() {
     roundtrip::<[f64; 2]>([5.0, 6.0]);
 
     // [f32; 2] and Complex<f32> are the same element type.
-    let mut shm = Shm::create_array::<Complex<f32>>("memfd:ipcshm-rs-c", &[2]).unwrap();
-    shm.array_mut::<Complex<f32>>().unwrap()[1] = Complex::new(7.0, 8.0);
-    assert_eq!(shm.array::<[f32; 2]>().unwrap()[1], [7.0, 8.0]);
+    let shm = Shm::create_array::<Complex<f32>>("memfd:ipcshm-rs-c", &[2]).unwrap();
+    let c = shm.typed_array::<Complex<f32>>().unwrap();
+    c.set(&[1], Complex::new(7.0, 8.0)).unwrap();
     assert_eq!(
-        shm.array::<Complex<f64>>().unwrap_err().kind(),
+        shm.typed_array::<[f32; 2]>().unwrap().get(&[1]),
+        Some([7.0, 8.0])
+    );
+    assert_eq!(
+        shm.typed_array::<Complex<f64>>().unwrap_err().kind(),
         ErrorKind::InvalidData
     );
 }
@@ -1083,20 +1266,20 @@ fn arrays_of_every_element_type() {
 fn array_errors() {
     // Wrong element type: InvalidData, naming both types.
     let shm = Shm::create_array::<i16>("memfd:ipcshm-rs-i16", &[5]).unwrap();
-    let err = shm.array::<u16>().unwrap_err();
+    let err = shm.typed_array::<u16>().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
     assert!(
         err.to_string().contains("Int16") && err.to_string().contains("UInt16"),
         "{}",
         err
     );
-    assert_eq!(shm.array::<i16>().unwrap().len(), 5);
+    assert_eq!(shm.typed_array::<i16>().unwrap().len(), 5);
 
     // Not an array: the library's header check refuses it.
     let id = unique("notarray");
     let _cleanup = Cleanup(id.clone());
     let plain = Shm::create(&id, 4096).unwrap();
-    let err = plain.array::<u8>().unwrap_err();
+    let err = plain.typed_array::<u8>().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData, "{}", err);
     assert_eq!(ipcshm::errno(&err), Some(EBADMSG));
     assert_eq!(
@@ -1106,7 +1289,7 @@ fn array_errors() {
 
     // A dimension may be 0; no dimensions at all is refused.
     let empty = Shm::create_array::<u32>("memfd:ipcshm-rs-empty", &[0, 4]).unwrap();
-    let a = empty.array::<u32>().unwrap();
+    let a = empty.typed_array::<u32>().unwrap();
     assert!(a.is_empty());
     assert_eq!(a.dims(), &[0, 4]);
     let err = Shm::create_array::<u32>("memfd:ipcshm-rs-nodims", &[]).unwrap_err();
@@ -1116,12 +1299,19 @@ fn array_errors() {
     let id = unique("arrooc");
     let _cleanup = Cleanup(id.clone());
     let opts = ShmOptions::new().perms(0o640);
-    let (mut first, created) = opts.open_or_create_array::<i64>(&id, &[4, 4]).unwrap();
+    let (first, created) = opts.open_or_create_array::<i64>(&id, &[4, 4]).unwrap();
     assert!(created);
-    first.array_mut::<i64>().unwrap()[15] = 42;
+    first
+        .typed_array::<i64>()
+        .unwrap()
+        .set(&[3, 3], 42)
+        .unwrap();
     let (second, created) = opts.open_or_create_array::<i64>(&id, &[4, 4]).unwrap();
     assert!(!created);
-    assert_eq!(second.array::<i64>().unwrap()[15], 42);
+    assert_eq!(
+        second.typed_array::<i64>().unwrap().get_flat(15).unwrap(),
+        42
+    );
     let err = opts.open_or_create_array::<i64>(&id, &[4, 5]).unwrap_err();
     assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &id);
     let err = opts.open_or_create_array::<u64>(&id, &[4, 4]).unwrap_err();
@@ -1132,24 +1322,23 @@ fn array_errors() {
     // A header written by hand, as IPC.jl's WrappedArray writes it: readable.
     let id = unique("handmade");
     let _cleanup = Cleanup(id.clone());
-    let mut shm = Shm::create(&id, 4096).unwrap();
-    let write_header = |shm: &mut Shm, etype: u16, dims: &[i64], offset: i64| {
-        let b = shm.as_mut_slice();
-        b[0..4].copy_from_slice(&0x5741_2D31u32.to_ne_bytes());
-        b[4..6].copy_from_slice(&etype.to_ne_bytes());
-        b[6..8].copy_from_slice(&(dims.len() as u16).to_ne_bytes());
-        b[8..16].copy_from_slice(&offset.to_ne_bytes());
+    let shm = Shm::create(&id, 4096).unwrap();
+    let write_header = |shm: &Shm, etype: u16, dims: &[i64], offset: i64| {
+        shm.write_at(0, &0x5741_2D31u32.to_ne_bytes()).unwrap();
+        shm.write_at(4, &etype.to_ne_bytes()).unwrap();
+        shm.write_at(6, &(dims.len() as u16).to_ne_bytes()).unwrap();
+        shm.write_at(8, &offset.to_ne_bytes()).unwrap();
         for (i, d) in dims.iter().enumerate() {
-            b[16 + 8 * i..24 + 8 * i].copy_from_slice(&d.to_ne_bytes());
+            shm.write_at(16 + 8 * i, &d.to_ne_bytes()).unwrap();
         }
     };
-    write_header(&mut shm, 9, &[10], 64);
+    write_header(&shm, 9, &[10], 64);
     for i in 0..10 {
         let v = i as f32 * 0.5;
-        shm.as_mut_slice()[64 + 4 * i..68 + 4 * i].copy_from_slice(&v.to_ne_bytes());
+        shm.write_at(64 + 4 * i, &v.to_ne_bytes()).unwrap();
     }
-    let a = shm.array::<f32>().unwrap();
-    assert_eq!((a.dims(), a[9]), (&[10][..], 4.5));
+    let a = shm.typed_array::<f32>().unwrap();
+    assert_eq!((a.dims(), a.get(&[9])), (&[10][..], Some(4.5)));
     drop(a);
     // Hostile headers: InvalidData, never a read past the mapping.
     for (etype, dims, offset, what) in [
@@ -1166,8 +1355,8 @@ fn array_errors() {
             "overflowing product",
         ),
     ] {
-        write_header(&mut shm, etype, &dims, offset);
-        let err = shm.array::<f32>().unwrap_err();
+        write_header(&shm, etype, &dims, offset);
+        let err = shm.typed_array::<f32>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData, "{}: {}", what, err);
         assert_eq!(
             shm.array_header().unwrap_err().kind(),
@@ -1180,19 +1369,19 @@ fn array_errors() {
     // A dimension of 0 makes the array empty whatever the others are: the
     // library counts 0 elements before multiplying, so [2^62, 4, 0] is a valid
     // empty array even though 2^62 * 4 alone overflows.
-    write_header(&mut shm, 10, &[1 << 62, 4, 0], 64);
+    write_header(&shm, 10, &[1 << 62, 4, 0], 64);
     let h = shm.array_header().unwrap();
     assert_eq!(h.dims, vec![1usize << 62, 4, 0]);
     assert_eq!((h.len(), h.is_empty()), (0, true));
-    let a = shm.array::<f64>().unwrap();
+    let a = shm.typed_array::<f64>().unwrap();
     assert_eq!((a.len(), a.dims()), (0, &[1usize << 62, 4, 0][..]));
     drop(a);
-    write_header(&mut shm, 10, &[0, i64::MAX, i64::MAX], 64);
+    write_header(&shm, 10, &[0, i64::MAX, i64::MAX], 64);
     assert_eq!(shm.array_header().unwrap().len(), 0);
-    assert!(shm.array::<f64>().unwrap().is_empty());
+    assert!(shm.typed_array::<f64>().unwrap().is_empty());
 
     // Many dimensions: the header is read again with room for all of them.
     let dims = [1usize; 20];
     let many = Shm::create_array::<u8>("memfd:ipcshm-rs-many", &dims).unwrap();
-    assert_eq!(many.array::<u8>().unwrap().dims(), &dims[..]);
+    assert_eq!(many.typed_array::<u8>().unwrap().dims(), &dims[..]);
 }
