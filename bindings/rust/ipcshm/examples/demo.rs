@@ -46,7 +46,7 @@ fn writer() -> io::Result<()> {
 
     let id = shm.id().to_string();
     drop(shm); // the last user: a volatile object is destroyed now
-    match Shm::info_of(&id) {
+    match ipcshm::info_of(&id) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => println!("writer: {} is gone", id),
         Err(e) => return Err(e),
         Ok(_) => println!("writer: {} still exists?", id),

@@ -195,7 +195,36 @@ impl<A: Access> Shm<A> {
 /// The element type of an array, as the "WA-1" header codes it
 /// (`IPCSHM_INT8` = 1 .. `IPCSHM_COMPLEX128` = 12; Julia's `Int8` ..
 /// `ComplexF64`).
+///
+/// `#[non_exhaustive]`: a later version of the library may add element types
+/// (and [`from_code`](Self::from_code) then knows them), so a `match` needs a
+/// `_` arm:
+///
+/// ```
+/// fn is_complex(t: ipcshm::ElementType) -> bool {
+///     use ipcshm::ElementType::*;
+///     match t {
+///         Complex64 | Complex128 => true,
+///         Int8 | UInt8 | Int16 | UInt16 | Int32 | UInt32 | Int64 | UInt64 => false,
+///         Float32 | Float64 => false,
+///         _ => false, // a type added later
+///     }
+/// }
+/// assert!(is_complex(ipcshm::ElementType::Complex64));
+/// ```
+///
+/// ```compile_fail,E0004
+/// fn is_complex(t: ipcshm::ElementType) -> bool {
+///     use ipcshm::ElementType::*;
+///     match t {
+///         Complex64 | Complex128 => true,
+///         Int8 | UInt8 | Int16 | UInt16 | Int32 | UInt32 | Int64 | UInt64 => false,
+///         Float32 | Float64 => false,
+///     } // error[E0004]: non-exhaustive patterns: `_` not covered
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ElementType {
     /// `i8`, code 1.
     Int8,

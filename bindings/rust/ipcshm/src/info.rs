@@ -19,7 +19,7 @@ pub enum Kind {
     Other(u32),
 }
 
-/// What the library tells of an object ([`Shm::info`], [`Shm::info_of`]).
+/// What the library tells of an object ([`Shm::info`], [`info_of`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Info {
@@ -89,30 +89,63 @@ impl From<sys::ipcshm_info_t> for Info {
     }
 }
 
+/// Removes the name of an object (`shm_unlink`; System V: `IPC_RMID`), as
+/// `std::fs::remove_file` removes a file's. Users that have it mapped keep
+/// their memory (a volatile object goes with its last one). An object already
+/// gone is `Ok`, as InterProcessCommunication.jl's `shmrm`.
+///
+/// ```
+/// let id = format!("/ipcshm-doc-remove-{}", std::process::id());
+/// let shm = ipcshm::ShmOptions::new().persistent(true).create(&id, 64)?;
+/// ipcshm::remove(&id)?;
+/// assert_eq!(ipcshm::info_of(&id).unwrap_err().kind(), std::io::ErrorKind::NotFound);
+/// shm.write_at(0, b"still mapped")?;
+/// ipcshm::remove(&id)?; // already gone: Ok
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn remove(id: &str) -> io::Result<()> {
+    let cid = c_id(id)?;
+    // SAFETY: a NUL-terminated id.
+    check(unsafe { sys::ipcshm_remove(cid.as_ptr()) }).map(|_| ())
+}
+
+/// Sets the permission bits of the object `id` to `perms | 0o600` (System V:
+/// `IPC_SET`; POSIX: `fchmod`, keeping the volatile mark). Only the owner (or
+/// root) may.
+pub fn chmod(id: &str, perms: u32) -> io::Result<()> {
+    let cid = c_id(id)?;
+    // SAFETY: a NUL-terminated id.
+    check(unsafe { sys::ipcshm_chmod(cid.as_ptr(), perms) }).map(|_| ())
+}
+
+/// Information about the object `id` (needs only read permission), as
+/// `std::fs::metadata` for a path; [`Shm::info`] for a mapping.
+pub fn info_of(id: &str) -> io::Result<Info> {
+    let cid = c_id(id)?;
+    let mut info = sys::ipcshm_info_t::new();
+    // SAFETY: a NUL-terminated id; info is a valid ipcshm_info_t with its size.
+    check(unsafe { sys::ipcshm_info(cid.as_ptr(), &mut info) })?;
+    Ok(Info::from(info))
+}
+
+/// The functions of libipcshm 1.1's crate, now free functions.
 impl Shm {
-    /// Removes the name of an object (`shm_unlink`; System V: `IPC_RMID`). Users
-    /// that have it mapped keep their memory. An object already gone is `Ok`.
+    /// Removes the name of an object; see [`remove`](crate::remove).
+    #[deprecated(since = "1.2.0", note = "use the free function ipcshm::remove")]
     pub fn remove(id: &str) -> io::Result<()> {
-        let cid = c_id(id)?;
-        // SAFETY: a NUL-terminated id.
-        check(unsafe { sys::ipcshm_remove(cid.as_ptr()) }).map(|_| ())
+        remove(id)
     }
 
-    /// Sets the permission bits of `id` to `perms | 0o600`. Only the owner (or
-    /// root) may.
+    /// Sets the permission bits of `id`; see [`chmod`](crate::chmod).
+    #[deprecated(since = "1.2.0", note = "use the free function ipcshm::chmod")]
     pub fn chmod(id: &str, perms: u32) -> io::Result<()> {
-        let cid = c_id(id)?;
-        // SAFETY: a NUL-terminated id.
-        check(unsafe { sys::ipcshm_chmod(cid.as_ptr(), perms) }).map(|_| ())
+        chmod(id, perms)
     }
 
-    /// Information about the object `id` (needs only read permission).
+    /// Information about the object `id`; see [`info_of`](crate::info_of).
+    #[deprecated(since = "1.2.0", note = "use the free function ipcshm::info_of")]
     pub fn info_of(id: &str) -> io::Result<Info> {
-        let cid = c_id(id)?;
-        let mut info = sys::ipcshm_info_t::new();
-        // SAFETY: a NUL-terminated id; info is a valid ipcshm_info_t with its size.
-        check(unsafe { sys::ipcshm_info(cid.as_ptr(), &mut info) })?;
-        Ok(Info::from(info))
+        info_of(id)
     }
 }
 

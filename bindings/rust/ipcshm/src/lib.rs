@@ -34,7 +34,7 @@ pub use access::{Access, ReadOnly, ReadWrite};
 pub use array::{ArrayHeader, Complex, Element, ElementType};
 pub use array_view::{ArrayView, ArrayViewMut};
 pub use error::{errno, Error};
-pub use info::{Info, Kind};
+pub use info::{chmod, info_of, remove, Info, Kind};
 pub use options::ShmOptions;
 pub use shm::Shm;
 pub use typed_array::TypedArray;

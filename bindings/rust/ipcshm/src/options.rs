@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 /// let (again, created) = opts.open_or_create(&id, 4096)?;
 /// assert!(!created);
 /// drop((shm, again));
-/// ipcshm::Shm::remove(&id)?; // persistent: stays until removed
+/// ipcshm::remove(&id)?; // persistent: stays until removed
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -79,7 +79,7 @@ impl<A: Access> ShmOptions<A> {
         self
     }
 
-    /// Create: the object stays until [`Shm::remove`] (or reboot) instead of
+    /// Create: the object stays until [`remove`](crate::remove) (or reboot) instead of
     /// being destroyed when its last user detaches (the default, volatile).
     pub fn persistent(self, on: bool) -> Self {
         self.flag(sys::IPCSHM_PERSISTENT, on)

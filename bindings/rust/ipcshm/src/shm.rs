@@ -136,6 +136,23 @@ impl Shm<ReadWrite> {
     /// as a descriptor through [`send`](Shm::send) / [`recv`](Self::recv) or
     /// [`fd`](Shm::fd) / [`from_fd`](Self::from_fd). It is always new and
     /// volatile: `persistent` and `open_or_create` are `InvalidInput` for it).
+    ///
+    /// Errors are `std::io::Error`s whose kind comes from the errno and whose
+    /// message is the library's, naming the call and the object. Their
+    /// [`raw_os_error()`](io::Error::raw_os_error) is `None` (it cannot be
+    /// kept along with the message): [`ipcshm::errno`](crate::errno) gives
+    /// the errno, of this crate's errors and of std's alike.
+    ///
+    /// ```
+    /// # let id = format!("/ipcshm-doc-create-{}", std::process::id());
+    /// let shm = ipcshm::Shm::create(&id, 4096)?;
+    /// let err = ipcshm::Shm::create(&id, 4096).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+    /// assert_eq!(err.raw_os_error(), None);
+    /// assert_eq!(ipcshm::errno(&err), Some(17)); // EEXIST
+    /// assert!(err.to_string().contains(&id));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn create(id: &str, size: usize) -> io::Result<Shm> {
         ShmOptions::new().create(id, size)
     }

@@ -85,7 +85,7 @@ fn unique_key() -> String {
 struct Cleanup(String);
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Err(e) = Shm::remove(&self.0) {
+        if let Err(e) = ipcshm::remove(&self.0) {
             eprintln!("cleanup of {}: {}", self.0, e);
         }
     }
@@ -213,7 +213,7 @@ fn exchange_parent(shm: Shm, test: &str) {
     assert_eq!(&bytes(&shm)[100..116], b"hello from child");
     assert_eq!(bytes(&shm)[4094], 0x5a);
     // The parent's handle is still a user: the object still exists.
-    assert!(Shm::info_of(shm.id()).is_ok());
+    assert!(ipcshm::info_of(shm.id()).is_ok());
 }
 
 fn exchange_child(id: &str) {
@@ -242,7 +242,7 @@ fn volatile_posix_lives_until_its_last_handle() {
     drop(second);
     drop(third); // the last user
     assert!(!dev_shm(&id).exists(), "{} left behind", id);
-    let err = Shm::info_of(&id).unwrap_err();
+    let err = ipcshm::info_of(&id).unwrap_err();
     assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
     let err = Shm::attach(&id).unwrap_err();
     assert_error(&err, ErrorKind::NotFound, ENOENT, &id);
@@ -316,7 +316,10 @@ fn volatile_posix_outlives_its_creator_in_another_process() {
         "{:?}",
         rest
     );
-    assert_eq!(Shm::info_of(&id).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        ipcshm::info_of(&id).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
@@ -364,17 +367,20 @@ fn persistent_stays_until_removed() {
     shm.write_at(0, b"keep").unwrap();
     assert!(shm.info().unwrap().persistent);
     drop(shm);
-    let info = Shm::info_of(&id).unwrap();
+    let info = ipcshm::info_of(&id).unwrap();
     assert!(info.persistent);
     assert_eq!(info.size, 256);
     let shm = Shm::attach(&id).unwrap();
     assert_eq!(&bytes(&shm)[..4], b"keep");
     // Removing the name keeps the memory of users that have it mapped.
-    Shm::remove(&id).unwrap();
+    ipcshm::remove(&id).unwrap();
     assert_eq!(&bytes(&shm)[..4], b"keep");
-    assert_eq!(Shm::info_of(&id).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        ipcshm::info_of(&id).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert!(!dev_shm(&id).exists());
-    Shm::remove(&id).unwrap(); // already gone: Ok
+    ipcshm::remove(&id).unwrap(); // already gone: Ok
     drop(shm);
 }
 
@@ -399,7 +405,7 @@ fn system_v_private_and_shmid() {
     let other = Shm::attach(&id).unwrap();
     other.write_at(999, &[1]).unwrap();
     assert_eq!(bytes(&shm)[999], 1);
-    assert_eq!(Shm::info_of(&id).unwrap().nattch, 2);
+    assert_eq!(ipcshm::info_of(&id).unwrap().nattch, 2);
     assert!(
         Shm::create("shmid:1", 10).is_err(),
         "shmid:N is attach only"
@@ -407,7 +413,7 @@ fn system_v_private_and_shmid() {
     drop(other);
     drop(shm);
     // volatile: the kernel destroyed it with its last attachment
-    let err = Shm::info_of(&id).unwrap_err();
+    let err = ipcshm::info_of(&id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{}", err);
 }
 
@@ -424,7 +430,7 @@ fn system_v_key_persistent() {
     let shmid = shm.id().to_string();
     shm.write_at(0, b"key").unwrap();
     drop(shm);
-    let info: Info = Shm::info_of(&key).unwrap();
+    let info: Info = ipcshm::info_of(&key).unwrap();
     assert_eq!(info.kind, Kind::SysV);
     assert!(info.persistent);
     assert_eq!(info.mode & 0o777, 0o640);
@@ -434,10 +440,13 @@ fn system_v_key_persistent() {
     let err = Shm::create(&key, 5000).unwrap_err();
     assert_error(&err, ErrorKind::AlreadyExists, EEXIST, &key);
     drop(by_key);
-    Shm::remove(&key).unwrap();
-    assert_eq!(Shm::info_of(&key).unwrap_err().kind(), ErrorKind::NotFound);
+    ipcshm::remove(&key).unwrap();
     assert_eq!(
-        Shm::info_of(&shmid).unwrap_err().kind(),
+        ipcshm::info_of(&key).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        ipcshm::info_of(&shmid).unwrap_err().kind(),
         ErrorKind::NotFound
     );
 }
@@ -524,7 +533,7 @@ fn info_of_a_posix_object() {
     let _cleanup = Cleanup(id.clone());
     let shm = ShmOptions::new().perms(0o640).create(&id, 3000).unwrap();
     let info = shm.info().unwrap();
-    assert_eq!(info, Shm::info_of(&id).unwrap());
+    assert_eq!(info, ipcshm::info_of(&id).unwrap());
     assert_eq!(info.kind, Kind::Posix);
     assert_eq!(info.size, 3000);
     assert_eq!(info.mode, 0o640, "mode without the volatile mark");
@@ -535,18 +544,35 @@ fn info_of_a_posix_object() {
         (None, None, None, 0)
     );
     assert!(!info.persistent);
-    Shm::chmod(&id, 0o604).unwrap();
-    assert_eq!(Shm::info_of(&id).unwrap().mode, 0o604);
-    Shm::chmod(&id, 0).unwrap();
+    ipcshm::chmod(&id, 0o604).unwrap();
+    assert_eq!(ipcshm::info_of(&id).unwrap().mode, 0o604);
+    ipcshm::chmod(&id, 0).unwrap();
     assert_eq!(
-        Shm::info_of(&id).unwrap().mode,
+        ipcshm::info_of(&id).unwrap().mode,
         0o600,
         "owner rw always included"
     );
     assert!(
-        !Shm::info_of(&id).unwrap().persistent,
+        !ipcshm::info_of(&id).unwrap().persistent,
         "chmod keeps the volatile mark"
     );
+}
+
+#[test]
+#[allow(deprecated)]
+fn deprecated_methods_still_work() {
+    let id = unique("deprecated");
+    let _cleanup = Cleanup(id.clone());
+    let shm = ShmOptions::new().persistent(true).create(&id, 100).unwrap();
+    assert_eq!(Shm::info_of(&id).unwrap(), ipcshm::info_of(&id).unwrap());
+    Shm::chmod(&id, 0o640).unwrap();
+    assert_eq!(ipcshm::info_of(&id).unwrap().mode, 0o640);
+    Shm::remove(&id).unwrap();
+    assert_eq!(
+        ipcshm::info_of(&id).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    drop(shm);
 }
 
 #[test]
@@ -569,7 +595,7 @@ fn errors_carry_kind_errno_and_message() {
         b"mine",
         "the existing object is untouched"
     );
-    assert_eq!(Shm::info_of(&id).unwrap().size, 100);
+    assert_eq!(ipcshm::info_of(&id).unwrap().size, 100);
 
     for bad in ["no-slash", "/a/b", "key:zz", "shmid:-1", "/."] {
         let err = Shm::attach(bad).unwrap_err();
@@ -626,7 +652,7 @@ fn permissions_of_other_users() {
                 assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
                 let err = Shm::attach_readonly(&id).unwrap_err();
                 assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
-                let err = Shm::chmod(&id, 0o666).unwrap_err();
+                let err = ipcshm::chmod(&id, 0o666).unwrap_err();
                 assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
             }
             "readable" => {
@@ -634,7 +660,10 @@ fn permissions_of_other_users() {
                 assert_eq!(&bytes(&ro)[..6], b"secret");
                 let err = Shm::attach(&id).unwrap_err();
                 assert_error(&err, ErrorKind::PermissionDenied, EACCES, &id);
-                assert!(Shm::info_of(&id).is_ok(), "info needs only read permission");
+                assert!(
+                    ipcshm::info_of(&id).is_ok(),
+                    "info needs only read permission"
+                );
             }
             "create" => {
                 let shm = ShmOptions::new()
@@ -659,7 +688,7 @@ fn permissions_of_other_users() {
         None => return,
     };
     expect_success("denied", &out);
-    Shm::chmod(&id, 0o644).unwrap();
+    ipcshm::chmod(&id, 0o644).unwrap();
     let out = as_nobody(child(test, "readable", &id)).unwrap();
     expect_success("readable", &out);
 
@@ -668,7 +697,7 @@ fn permissions_of_other_users() {
     let _cleanup_theirs = Cleanup(theirs.clone());
     let out = as_nobody(child(test, "create", &theirs)).unwrap();
     expect_success("create", &out);
-    assert_eq!(Shm::info_of(&theirs).unwrap().uid, NOBODY);
+    assert_eq!(ipcshm::info_of(&theirs).unwrap().uid, NOBODY);
     let err = ShmOptions::new().open_or_create(&theirs, 64).unwrap_err();
     assert_error(&err, ErrorKind::PermissionDenied, EACCES, &theirs);
 }
@@ -1056,7 +1085,7 @@ fn resize_is_seen_by_a_later_attach() {
         let shm = Shm::attach_readonly(&id).unwrap();
         let expect: usize = role.strip_prefix("resized-").unwrap().parse().unwrap();
         assert_eq!(shm.len(), expect, "a later attach sees the new size");
-        assert_eq!(Shm::info_of(&id).unwrap().size, expect as u64);
+        assert_eq!(ipcshm::info_of(&id).unwrap().size, expect as u64);
         assert_eq!(&bytes(&shm)[..6], b"before");
         if expect > 4096 {
             assert!(bytes(&shm)[4096..expect - 5].iter().all(|&b| b == 0));
