@@ -903,6 +903,7 @@ fn library_facts() {
 
 const EPERM: i32 = 1;
 const EBADMSG: i32 = 74;
+const EBUSY: i32 = 16;
 const EOPNOTSUPP: i32 = 95;
 
 /// Spawns a child whose stdin is `fd` (a socket or an object's descriptor):
@@ -1077,6 +1078,86 @@ fn fd_inherited_by_a_child_maps_the_object() {
     let file = std::fs::File::open("/proc/self/exe").unwrap();
     let err = Shm::from_fd_readonly(&file).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
+}
+
+/// Kills a child process when dropped (a test that fails midway leaves none).
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// The library refuses to shrink a volatile POSIX object that other handles
+// hold (their mappings would lose the bytes past the new end: SIGBUS), with
+// EBUSY; growing stays allowed. Expected to fail until libipcshm has that
+// check (should_panic: the first shrink succeeds and the test panics there);
+// once the library refuses, the test passes and should_panic makes it fail:
+// then remove the attribute.
+#[test]
+#[should_panic(expected = "the library let a shrink through")]
+fn shrinking_what_other_handles_map_is_refused() {
+    if let Some((role, id)) = child_role() {
+        assert_eq!(role, "holder");
+        let shm = Shm::attach(&id).unwrap();
+        println!("\nIPCSHM-CHILD-ATTACHED");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).unwrap();
+        // Every byte this mapping had is still there (no SIGBUS).
+        assert_eq!(shm.read_vec(shm.len() - 4, 4).unwrap(), b"tail");
+        println!("\nIPCSHM-CHILD-DONE {}", shm.len());
+        return;
+    }
+    let id = unique("shrink");
+    let _cleanup = Cleanup(id.clone());
+    let mut shm = Shm::create(&id, 8192).unwrap();
+    shm.write_at(8188, b"tail").unwrap();
+
+    // Another handle in this process.
+    let other = Shm::attach(&id).unwrap();
+    let err = shm
+        .resize(4096)
+        .expect_err("EBUSY expected, but the library let a shrink through");
+    assert_eq!(ipcshm::errno(&err), Some(EBUSY), "{}", err);
+    assert!(err.to_string().contains(&id), "{}", err);
+    assert_eq!(
+        (shm.len(), ipcshm::info_of(&id).unwrap().size),
+        (8192, 8192)
+    );
+    assert_eq!(other.read_vec(8188, 4).unwrap(), b"tail");
+    shm.resize(16384).unwrap(); // growing takes nothing away
+    assert_eq!(shm.len(), 16384);
+    shm.write_at(16380, b"tail").unwrap();
+    drop(other);
+
+    // A handle in another process.
+    let proc = child("shrinking_what_other_handles_map_is_refused", "holder", &id)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut proc = KillOnDrop(proc);
+    let mut lines = BufReader::new(proc.0.stdout.take().unwrap()).lines();
+    assert!(lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .any(|l| l.contains("IPCSHM-CHILD-ATTACHED")));
+    let err = shm
+        .resize(100)
+        .expect_err("EBUSY expected, but the library let a shrink through");
+    assert_eq!(ipcshm::errno(&err), Some(EBUSY), "{}", err);
+    assert_eq!(shm.len(), 16384);
+    writeln!(proc.0.stdin.take().unwrap(), "go").unwrap();
+    assert!(lines
+        .map(|l| l.unwrap())
+        .any(|l| l.contains("IPCSHM-CHILD-DONE 16384")));
+    assert!(proc.0.wait().unwrap().success());
+
+    // Alone again: shrinking is allowed.
+    shm.resize(100).unwrap();
+    assert_eq!((shm.len(), ipcshm::info_of(&id).unwrap().size), (100, 100));
 }
 
 #[test]
