@@ -1,0 +1,62 @@
+"""Descriptors and sockets (libipcshm 1.1): SharedMemory.from_fd() and fd(), and
+objects passed over UNIX-domain sockets, send() and recv(). SharedMemory
+inherits these methods from _DescriptorMethods."""
+
+import ctypes
+import os
+
+from ._args import _attach_flags, _fileno
+from ._errors import _check
+from ._native import lib as _lib
+
+
+class _DescriptorMethods:
+    __slots__ = ()
+
+    @classmethod
+    def from_fd(cls, fd, readonly=False, *, prefault=False, locked=False):
+        """Maps the POSIX or memfd object open as `fd` (an int or an object with
+        fileno()). The mapping is a user of its own; `fd` stays the caller's.
+        A read-only descriptor needs readonly=True (else PermissionError)."""
+        flags = _attach_flags(readonly, prefault, locked)
+        handle = ctypes.c_void_p()
+        rc = _check(_lib.ipcshm_attach_fd(_fileno(fd), flags, ctypes.byref(handle)))
+        return cls._new(handle.value, rc, readonly)
+
+    @classmethod
+    def recv(cls, sock, readonly=False, *, prefault=False, locked=False):
+        """Receives an object that send() sent on the UNIX-domain socket `sock` (a
+        socket.socket or a descriptor) and maps it. Blocks as the socket does; a
+        socket.socket's timeout applies (TimeoutError). ConnectionResetError if the
+        peer closed the socket; ValueError for a message that is not from send()."""
+        fd = _fileno(sock)
+        gettimeout = getattr(sock, "gettimeout", None)
+        if gettimeout is not None:
+            timeout = gettimeout()
+        else:
+            timeout = None if os.get_blocking(fd) else 0
+        if timeout != 0:
+            # Wait here, where a signal (Ctrl-C) interrupts the wait: the library's
+            # recvmsg retries on EINTR.
+            import select
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(None if timeout is None else timeout * 1000):
+                raise TimeoutError("timed out")
+        flags = _attach_flags(readonly, prefault, locked)
+        handle = ctypes.c_void_p()
+        rc = _check(_lib.ipcshm_recv(fd, flags, ctypes.byref(handle)))
+        return cls._new(handle.value, rc, readonly)
+
+    def fd(self):
+        """A new descriptor of the object (close-on-exec; read-only if the mapping
+        is), which the caller closes with os.close(). For from_fd() in another
+        process, or fcntl(F_ADD_SEALS) on a memfd. System V segments have none:
+        io.UnsupportedOperation (pass their id instead)."""
+        return _check(_lib.ipcshm_fd(self._open_handle("get a descriptor of")))
+
+    def send(self, sock):
+        """Sends the object over the connected UNIX-domain socket `sock` (a
+        socket.socket or a descriptor), for recv() in the other process. This
+        mapping stays. System V: io.UnsupportedOperation (pass their id instead)."""
+        _check(_lib.ipcshm_send(_fileno(sock), self._open_handle("send")))

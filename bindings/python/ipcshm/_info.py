@@ -1,0 +1,94 @@
+"""Objects by id: ShmInfo (every field of ipcshm_info_t) and info(), remove(),
+chmod(); the library's version(), page_size() and System V's ftok()."""
+
+import ctypes
+import dataclasses
+import os
+
+from ._errors import _check
+from ._args import _id_bytes, _perms
+from ._native import IPCSHM_HUGEPAGES, IPCSHM_PERSISTENT, ipcshm_info_t
+from ._native import lib as _lib
+
+
+@dataclasses.dataclass(frozen=True)
+class ShmInfo:
+    """Every field of ipcshm_info_t (see include/ipcshm.h)."""
+    struct_size: int
+    kind: int      # IPCSHM_KIND_POSIX / _SYSV / _MEMFD
+    size: int      # bytes (System V: shm_segsz)
+    nattch: int    # System V attach count; POSIX: 0
+    atime: int     # System V: last attach; POSIX: st_atime (seconds)
+    dtime: int     # System V: last detach; POSIX: st_mtime
+    ctime: int     # last change
+    mode: int      # permission bits (0o777)
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    cpid: int      # System V creator pid; POSIX: -1
+    lpid: int      # System V last shmat/shmdt pid; POSIX: -1
+    key: int       # System V key (0 once removed, or private); POSIX: 0
+    shmid: int     # System V identifier; POSIX: -1
+    flags: int     # IPCSHM_PERSISTENT when not volatile; IPCSHM_HUGEPAGES: memfd in
+                   # huge pages
+
+    @property
+    def hugepages(self):
+        """True for a memfd object in huge pages (the flag the library reports)."""
+        return bool(self.flags & IPCSHM_HUGEPAGES)
+
+    @property
+    def persistent(self):
+        return bool(self.flags & IPCSHM_PERSISTENT)
+
+    @property
+    def volatile(self):
+        return not self.flags & IPCSHM_PERSISTENT
+
+    @classmethod
+    def _from_c(cls, c):
+        return cls(*(getattr(c, f) for f, _ in ipcshm_info_t._fields_))
+
+
+def _new_info():
+    c = ipcshm_info_t()
+    c.struct_size = ctypes.sizeof(ipcshm_info_t)
+    return c
+
+
+def remove(id):
+    """Removes the name of an object (POSIX shm_unlink, System V IPC_RMID).
+
+    Users that have it mapped keep their memory; an object already gone is fine."""
+    _check(_lib.ipcshm_remove(_id_bytes(id)))
+
+
+def info(id):
+    """ShmInfo of the object `id` (needs only read permission)."""
+    c = _new_info()
+    _check(_lib.ipcshm_info(_id_bytes(id), ctypes.byref(c)))
+    return ShmInfo._from_c(c)
+
+
+def chmod(id, perms):
+    """Sets the permission bits of `id` to perms | 0o600 (owner or root only)."""
+    _check(_lib.ipcshm_chmod(_id_bytes(id), _perms(perms)))
+
+
+def version():
+    """(major, minor, patch) of the loaded libipcshm."""
+    v = _lib.ipcshm_version()
+    return (v >> 16, (v >> 8) & 0xFF, v & 0xFF)
+
+
+def page_size():
+    """The size of a page in bytes."""
+    return _lib.ipcshm_page_size()
+
+
+def ftok(path, proj):
+    """ftok(path, proj) as a System V key (proj 1..255); use it as "key:%d" % key."""
+    key = ctypes.c_int32()
+    _check(_lib.ipcshm_ftok(os.fsencode(path), proj, ctypes.byref(key)))
+    return key.value
