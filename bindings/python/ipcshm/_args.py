@@ -1,4 +1,7 @@
-"""Arguments on their way to the library: ids, descriptors, permissions, flags."""
+"""Arguments on their way to the library: ids, descriptors, sizes, permissions,
+flags. ctypes would pass a C string up to its first NUL and keep the low bits of
+an integer too big for its C type, so both are refused here, as CPython's own
+functions refuse them: ValueError("embedded null byte"), OverflowError."""
 
 import operator
 import os
@@ -12,6 +15,10 @@ from ._native import (IPCSHM_HUGEPAGES, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
 _TEMPLATE = b"/psm_XXXXXXXX"
 _SYSV_PREFIXES = (b"key:", b"shmid:", b"memfd:")
 
+_INT_MIN, _INT_MAX = -2**31, 2**31 - 1            # C int, as on Linux
+_INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
+_UINT64_MAX = 2**64 - 1
+
 
 def _id_bytes(name):
     """The library id of a name: "x" and "/x" are "/x"; System V ids pass as they are."""
@@ -22,25 +29,56 @@ def _id_bytes(name):
     else:
         raise TypeError("a shared memory name or id is a str, not %s"
                         % type(name).__name__)
+    if b"\0" in raw:
+        raise ValueError("embedded null byte")
     if raw.startswith(b"/") or raw == b"private" or raw.startswith(_SYSV_PREFIXES):
         return raw
     return b"/" + raw
 
 
+def _path_bytes(path):
+    """A file system path (str, bytes, os.PathLike) as the C string for it."""
+    raw = os.fsencode(path)
+    if b"\0" in raw:
+        raise ValueError("embedded null byte")
+    return raw
+
+
 def _fileno(obj):
     """The descriptor of an int or of an object with fileno() (a socket, a file)."""
     try:
-        return operator.index(obj)
+        fd = operator.index(obj)
     except TypeError:
-        pass
-    fileno = getattr(obj, "fileno", None)
-    if fileno is None:
-        raise TypeError("a descriptor is an int or has fileno(), not %s"
-                        % type(obj).__name__)
-    return fileno()
+        fileno = getattr(obj, "fileno", None)
+        if fileno is None:
+            raise TypeError("a descriptor is an int or has fileno(), not %s"
+                            % type(obj).__name__) from None
+        fd = operator.index(fileno())
+    if not _INT_MIN <= fd <= _INT_MAX:
+        raise OverflowError("descriptor %d does not fit in a C int" % fd)
+    return fd
+
+
+def _checked_size(size, what="size"):
+    """A size in bytes for a uint64_t: OverflowError from 2**64 on."""
+    size = operator.index(size)
+    if size < 0:
+        raise ValueError("'%s' must be a positive integer, not %d" % (what, size))
+    if size > _UINT64_MAX:
+        raise OverflowError("'%s' %d does not fit in 64 bits" % (what, size))
+    return size
+
+
+def _int64(value, what):
+    """An int64_t (an array dimension): OverflowError outside its range."""
+    value = operator.index(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise OverflowError("%s %d does not fit in 64 bits" % (what, value))
+    return value
 
 
 def _perms(perms):
+    """A permission mode for a uint32_t; the library refuses bits above 0o777."""
     perms = operator.index(perms)
     if not 0 <= perms <= 0xFFFFFFFF:
         raise ValueError("perms %r is not a permission mode (0..0o777)" % perms)

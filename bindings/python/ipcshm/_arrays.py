@@ -8,7 +8,8 @@ import errno as _errno
 import math
 import operator
 
-from ._args import _TEMPLATE, _attach_flags, _create_flags, _id_bytes, _perms
+from ._args import (_TEMPLATE, _attach_flags, _create_flags, _id_bytes, _int64,
+                    _perms)
 from ._errors import _check
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_INT8, IPCSHM_INT16, IPCSHM_INT32,
@@ -48,9 +49,8 @@ def _dims_of(shape):
         dims = (operator.index(shape),)
     except TypeError:
         dims = tuple(operator.index(d) for d in shape)
-    for d in dims:
-        if not -1 << 63 <= d < 1 << 63:   # int64; the library checks the rest
-            raise ValueError("dimension %d of shape %r is not 0..2**63-1" % (d, shape))
+    # int64_t each; the library checks the rest (>= 0, the element count)
+    dims = tuple(_int64(d, "dimension") for d in dims)
     return (ctypes.c_int64 * len(dims))(*dims), len(dims)
 
 

@@ -3,10 +3,10 @@ chmod(); the library's version(), page_size() and System V's ftok()."""
 
 import ctypes
 import dataclasses
-import os
+import operator
 
 from ._errors import _check
-from ._args import _id_bytes, _perms
+from ._args import _id_bytes, _path_bytes, _perms
 from ._native import IPCSHM_HUGEPAGES, IPCSHM_PERSISTENT, ipcshm_info_t
 from ._native import lib as _lib
 
@@ -88,7 +88,12 @@ def page_size():
 
 
 def ftok(path, proj):
-    """ftok(path, proj) as a System V key (proj 1..255); use it as "key:%d" % key."""
+    """ftok(path, proj) as a System V key, for "key:%d" % key. `path` is a str,
+    bytes or os.PathLike naming an existing file; `proj` is 1..255 (ValueError
+    otherwise: ftok would keep only its low 8 bits)."""
+    proj = operator.index(proj)
+    if not 1 <= proj <= 255:
+        raise ValueError("proj %d is not 1..255" % proj)
     key = ctypes.c_int32()
-    _check(_lib.ipcshm_ftok(os.fsencode(path), proj, ctypes.byref(key)))
+    _check(_lib.ipcshm_ftok(_path_bytes(path), proj, ctypes.byref(key)))
     return key.value

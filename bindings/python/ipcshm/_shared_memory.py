@@ -4,12 +4,11 @@ Descriptors and sockets (_descriptors.py) and typed arrays (_arrays.py) add
 their methods through mixins."""
 
 import ctypes
-import operator
 import os
 import sys
 import weakref
 
-from ._args import _TEMPLATE, _id_bytes, _perms
+from ._args import _TEMPLATE, _checked_size, _id_bytes, _perms
 from ._arrays import _ArrayMethods
 from ._descriptors import _DescriptorMethods
 from ._errors import _check, _error
@@ -103,9 +102,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
                  reserve=False, hugepages=False):
         self._buf = None
         self._finalizer = None
-        size = operator.index(size)
-        if size < 0:
-            raise ValueError("'size' must be a positive integer")
+        size = _checked_size(size)
         flags = ((IPCSHM_READONLY if readonly else 0)
                  | (IPCSHM_PREFAULT if prefault else 0)
                  | (IPCSHM_LOCKED if locked else 0))
@@ -305,9 +302,8 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         mapping may move. Other processes see the new size when they attach.
         PermissionError for a read-only mapping or a memfd that is sealed
         (F_SEAL_GROW) or shrinking; io.UnsupportedOperation for System V."""
-        size = operator.index(size)
-        if not 0 < size < 1 << 64:
-            raise ValueError("'size' must be 1..2**64-1, not %d" % size)
+        if _checked_size(size) == 0:
+            raise ValueError("'size' must be a positive number different from zero")
         h = self._open_handle("resize")
         buf = self._buf
         try:
