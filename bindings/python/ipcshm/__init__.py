@@ -30,15 +30,20 @@ message (``ipcshm_last_error()``).
 
 ``buf`` is a memoryview of the mapping. While it, or any view or array made from
 it, is alive, ``close()`` raises ``BufferError`` and keeps the mapping; a view is
-never left pointing at unmapped memory. A ``SharedMemory`` that is dropped without
-``close()`` is detached once its last view is gone (or at interpreter exit).
+never left pointing at unmapped memory, not even at interpreter exit. A
+``SharedMemory`` that is dropped without ``close()`` is detached once its last view
+is gone (or at interpreter exit). A read-only mapping's buffers are read-only all
+the way down (``buf.obj`` too). Handles are owned from the moment the library
+returns them: a KeyboardInterrupt at any moment leaks nothing.
 """
 
 # One module per concern; every public name is here:
 #   _errors.py         exceptions from the library's -errno and message
 #   _args.py           ids, descriptors, permissions, flags on their way in
 #   _info.py           ShmInfo; info(), remove(), chmod(); version(), page_size(), ftok()
-#   _shared_memory.py  SharedMemory: mapping, buffers, lifetime, resize
+#   _handles.py        ownership of the library's handles; what exit detaches
+#   _buffers.py        buf and its exporter: views keep the mapping, read-only stays so
+#   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
 

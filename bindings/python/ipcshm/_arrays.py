@@ -11,6 +11,7 @@ import operator
 from ._args import (_TEMPLATE, _attach_flags, _create_flags, _id_bytes, _int64,
                     _perms)
 from ._errors import _check
+from ._handles import _Handle
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_INT8, IPCSHM_INT16, IPCSHM_INT32,
                       IPCSHM_INT64, IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32,
@@ -73,10 +74,10 @@ class _ArrayMethods:
         flags = (_attach_flags(False, prefault, locked)
                  | _create_flags(volatile, open_or_create, reserve, hugepages))
         ident = _TEMPLATE if name is None else _id_bytes(name)
-        handle = ctypes.c_void_p()
-        rc = _check(_lib.ipcshm_array_create(ident, etype, ndims, dims, _perms(perms),
-                                             flags, ctypes.byref(handle)))
-        return cls._new(handle.value, rc, False)
+        perms = _perms(perms)
+        handle = _Handle()
+        rc = _lib.ipcshm_array_create(ident, etype, ndims, dims, perms, flags, handle.ref)
+        return cls._new(handle, rc, False, prefault)
 
     # CPython's surface ---------------------------------------------------------
 
@@ -87,7 +88,7 @@ class _ArrayMethods:
         while it lives. ValueError if the header is not valid (the library says
         what is wrong)."""
         np = _numpy()
-        h = self._open_handle("read the array of")
+        h = self._open_handle("read the array of").out
         etype, ndims, offset = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint64()
         room = _MAX_DIMS_FIRST_TRY
         dims = (ctypes.c_int64 * room)()
@@ -106,7 +107,7 @@ class _ArrayMethods:
         shape = tuple(dims[:ndims.value])
         # frombuffer holds a memoryview of buf (read-only stays read-only: numpy
         # refuses to make it writeable); reshape(order='F') is a view of it.
-        flat = np.frombuffer(self._buf, dtype=code, count=math.prod(shape),
+        flat = np.frombuffer(self.buf, dtype=code, count=math.prod(shape),
                              offset=offset.value)
         return flat.reshape(shape, order="F")
 

@@ -2,11 +2,11 @@
 objects passed over UNIX-domain sockets, send() and recv(). SharedMemory
 inherits these methods from _DescriptorMethods."""
 
-import ctypes
 import os
 
 from ._args import _attach_flags, _fileno
 from ._errors import _check
+from ._handles import _Handle
 from ._native import lib as _lib
 
 
@@ -19,9 +19,10 @@ class _DescriptorMethods:
         fileno()). The mapping is a user of its own; `fd` stays the caller's.
         A read-only descriptor needs readonly=True (else PermissionError)."""
         flags = _attach_flags(readonly, prefault, locked)
-        handle = ctypes.c_void_p()
-        rc = _check(_lib.ipcshm_attach_fd(_fileno(fd), flags, ctypes.byref(handle)))
-        return cls._new(handle.value, rc, readonly)
+        fd = _fileno(fd)
+        handle = _Handle()
+        rc = _lib.ipcshm_attach_fd(fd, flags, handle.ref)
+        return cls._new(handle, rc, readonly, prefault)
 
     @classmethod
     def recv(cls, sock, readonly=False, *, prefault=False, locked=False):
@@ -44,19 +45,20 @@ class _DescriptorMethods:
             if not poller.poll(None if timeout is None else timeout * 1000):
                 raise TimeoutError("timed out")
         flags = _attach_flags(readonly, prefault, locked)
-        handle = ctypes.c_void_p()
-        rc = _check(_lib.ipcshm_recv(fd, flags, ctypes.byref(handle)))
-        return cls._new(handle.value, rc, readonly)
+        handle = _Handle()
+        rc = _lib.ipcshm_recv(fd, flags, handle.ref)
+        return cls._new(handle, rc, readonly, prefault)
 
     def fd(self):
         """A new descriptor of the object (close-on-exec; read-only if the mapping
         is), which the caller closes with os.close(). For from_fd() in another
         process, or fcntl(F_ADD_SEALS) on a memfd. System V segments have none:
         io.UnsupportedOperation (pass their id instead)."""
-        return _check(_lib.ipcshm_fd(self._open_handle("get a descriptor of")))
+        return _check(_lib.ipcshm_fd(self._open_handle("get a descriptor of").out))
 
     def send(self, sock):
         """Sends the object over the connected UNIX-domain socket `sock` (a
         socket.socket or a descriptor), for recv() in the other process. This
         mapping stays. System V: io.UnsupportedOperation (pass their id instead)."""
-        _check(_lib.ipcshm_send(_fileno(sock), self._open_handle("send")))
+        sock = _fileno(sock)
+        _check(_lib.ipcshm_send(sock, self._open_handle("send").out))
