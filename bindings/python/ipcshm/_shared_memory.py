@@ -241,8 +241,10 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         handle = self._handle
         if handle is None:
             return info(self._id)
+        out = handle.out
+        del handle      # (a traceback must not keep the handle: only `out`)
         c = _new_info()
-        _check(_lib.ipcshm_handle_info(handle.out, ctypes.byref(c)))
+        _check(_lib.ipcshm_handle_info(out, ctypes.byref(c)))
         return ShmInfo._from_c(c)
 
     def chmod(self, perms):
@@ -251,7 +253,9 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
                                  _perms(perms)))
 
     def _open_handle(self, what):
-        """The _Handle of an open mapping (ValueError once closed)."""
+        """The _Handle of an open mapping (ValueError once closed). Callers keep
+        only its ``out`` in their frames: a traceback that held the _Handle would
+        keep it attached after close()."""
         handle = self._handle
         if handle is None:
             raise ValueError("cannot %s %r" % (what, self))
@@ -273,14 +277,14 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         object cannot shrink at all."""
         if _checked_size(size) == 0:
             raise ValueError("'size' must be a positive number different from zero")
-        handle = self._open_handle("resize")
+        out = self._open_handle("resize").out
         if self._buf is not None:
             self._release_views("resize")
         # No view is left (the old exporter is gone); the handle stays ours
         # throughout: a failure, or an exception from here on, leaves this
         # SharedMemory closed at worst, and its handle detached with it.
         self._buf = None
-        rc = _lib.ipcshm_resize(handle.out, size)
+        rc = _lib.ipcshm_resize(out, size)
         err = _error(rc) if rc < 0 else None
         # A failed resize changed nothing: the old mapping again. (If this is
         # interrupted, ``buf`` maps the handle's mapping when next asked for.)
