@@ -59,7 +59,8 @@ class _Handle:
         # handle attached at exit.
         self.direct = None
         if len(_live) >= _prune_at:
-            _live.difference_update([r for r in _live if r() is None])
+            # (list() copies in one C call: other threads may add meanwhile)
+            _live.difference_update([r for r in list(_live) if r() is None])
             _prune_at = max(64, 2 * len(_live))
         watch = weakref.ref(self, functools.partial(_detach_callback, out))
         self._watch = watch

@@ -393,3 +393,42 @@ def test_close_is_exact_for_read_only_mappings_too(any_ro_shm, view):
     del v
     any_ro_shm.close()
     assert any_ro_shm.closed
+
+
+def test_threads_create_views_and_close_at_once():
+    # Handles and exporters are registered and dropped from several threads at
+    # once (a prune of dead registrations runs while others add theirs); one
+    # thread's close() races another's use of the same object.
+    import threading
+    prefix = unique_name("threads")
+    errors = []
+    shared = ipcshm.SharedMemory(prefix + "-shared", create=True, size=4096)
+
+    def work(t):
+        try:
+            for i in range(150):
+                with ipcshm.SharedMemory("%s-%d-XXXXXX" % (prefix, t), create=True,
+                                         size=4096) as s:
+                    v = s.buf[:8]
+                    v[0] = t
+                    del v
+                try:
+                    shared.buf[t] = i & 0xFF            # closed under us: ValueError
+                except (ValueError, TypeError):
+                    pass
+        except Exception as e:                      # pragma: no cover - reported
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        shared.close()
+    except BufferError:
+        pass                                        # a thread held a view
+    for t in threads:
+        t.join()
+    gc.collect()
+    shared.close()
+    assert not errors, errors
+    assert not [n for n in os.listdir("/dev/shm") if n.startswith(prefix)]
