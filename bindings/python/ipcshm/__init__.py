@@ -46,6 +46,9 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
+# A new concern gets a module of its own and a line here. A handle that the
+# library returns goes straight into a _Handle (the out-parameter), and every
+# buffer over shared memory is exported as _buffers.py does it.
 
 from ._arrays import array
 from ._info import ShmInfo, chmod, ftok, info, page_size, remove, version

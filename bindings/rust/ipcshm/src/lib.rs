@@ -15,6 +15,11 @@
 //   array.rs        typed arrays: ElementType, Element, Complex, headers
 //   typed_array.rs  TypedArray: safe access to an array's elements, by copy
 //   array_view.rs   ArrayView, ArrayViewMut: unsafe slices of the elements
+//
+// A new concern (signalling primitives, channels) gets a file of its own and a
+// line here. Types that live in shared memory follow memory.rs: safe methods
+// never form a Rust reference to bytes that other mappings write, only
+// atomics and copies; anything else is an `unsafe fn` with a `# Safety` section.
 
 /// The raw declarations this crate is built on (`ipcshm-sys`).
 pub use ipcshm_sys as sys;
