@@ -31,9 +31,12 @@ The exporters:
   stays attached at interpreter exit while a view lives (_handles.py): the
   kernel unmaps it when the process ends.
 - When no duplicate can be made (hugetlbfs memory, which mremap cannot
-  duplicate; RLIMIT_MEMLOCK for a locked mapping), a read-only POSIX or memfd
-  mapping is an ``mmap.mmap`` of a descriptor of the object; a read-only System
-  V segment cannot be exported soundly then, and is io.UnsupportedOperation.
+  duplicate; RLIMIT_MEMLOCK for a locked mapping; the anonymous memory it
+  replaces, which the kernel counts against its commit limit until then, for
+  an object larger than the memory: see vm.overcommit_memory), a read-only
+  POSIX or memfd mapping is an ``mmap.mmap`` of a descriptor of the object; a
+  read-only System V segment cannot be exported soundly then, and is
+  io.UnsupportedOperation.
 """
 
 import ctypes
@@ -164,8 +167,9 @@ def export(handle, ident, readonly, prefault):
     else:
         raise io.UnsupportedOperation(
             errno.EOPNOTSUPP, "cannot map %s read-only in Python: a read-only buffer "
-            "needs a second mapping of it, which the kernel refuses (huge pages?); "
-            "attach it read-write, or use a POSIX or memfd object" % ident)
+            "needs a second mapping of it, which the kernel refuses (huge pages, or "
+            "more than it lets a process commit); attach it read-write, or use a "
+            "POSIX or memfd object" % ident)
     keeper = _Keeper(exporter, _keepers.discard)
     keeper.handle = handle
     _keepers.add(keeper)
