@@ -1,4 +1,6 @@
-/* ipcshm.h — shared memory between processes, from any language.
+/**
+ * @file
+ * ipcshm.h — shared memory between processes, from any language.
  *
  * libipcshm maps POSIX named objects and System V segments with one small C API
  * that C, C++, Julia (ccall), Python (ctypes/cffi) and Rust (FFI) can all call.
@@ -6,6 +8,7 @@
  * Rules of this API
  *
  *  1. Every object is named by one string, its id:
+ *     <pre>
  *       "/name"              POSIX named object (shm_open). One leading '/', no other
  *                            '/', 1..255 bytes after the '/', not "/." or "/..".
  *                            A name that ends in "XXXXXX" is a template (as for
@@ -21,6 +24,7 @@
  *                            ipcshm_send + ipcshm_recv). The label (1..249 bytes)
  *                            is what /proc/PID/fd shows; "XXXXXX" at its end is
  *                            filled with random characters, as for names.
+ *     </pre>
  *     Anything else is -EINVAL, and ipcshm_last_error() says what was expected.
  *
  *  2. Functions that can fail return int: 0 or a non-negative result on success,
@@ -31,7 +35,10 @@
  *     'shm_open("/x"): Permission denied'. It is not cleared by a success.
  *
  *  3. Handles (ipcshm_t *) are opaque and validated: a NULL or detached handle gives
- *     -EINVAL / -EBADF (or NULL / 0 from the accessors), never a crash. One handle
+ *     -EINVAL / -EBADF (or NULL / 0 from the accessors), never a crash. A handle
+ *     is a value, not an address (never dereference it), and no value is given
+ *     out twice in the life of a process: a handle detached twice is -EBADF even
+ *     after new handles were made, and never reaches one of them. One handle
  *     may be used from several threads at once; detaching it while another thread
  *     still uses its memory is the caller's race, as with munmap.
  *
@@ -47,11 +54,15 @@
  *       - POSIX: every handle holds a shared flock(2) on its descriptor; a handle
  *         that detaches and finds itself the only holder unlinks the name. A name
  *         whose holders all died is reclaimed by the next create or attach of it
- *         (attach then gives -ENOENT), or by `ipcshm gc`. Volatile POSIX objects
+ *         (attach then gives -ENOENT), or by `ipcshm gc`. Removing a name takes
+ *         the right to (/dev/shm is sticky: the object's owner, or root): when
+ *         the last user is another user, the name stays, with no user, until one
+ *         who may remove it reclaims it in the same way. Volatile POSIX objects
  *         carry the sticky bit (S_ISVTX) in their mode as the mark that says so;
  *         ipcshm_info() reports it in `flags`, not in `mode`.
  *       - memfd: the object lives while any descriptor or mapping of it does, in
  *         any process; it is never persistent and has no name to remove.
+ *
  *     IPCSHM_PERSISTENT objects stay until ipcshm_remove() or reboot.
  *     A forked child shares its parent's handles (and their flock). Detaching an
  *     inherited handle in the child unmaps it but never destroys the object (the
@@ -77,41 +88,54 @@
 extern "C" {
 #endif
 
+/** Marks the functions that libipcshm exports (default visibility with GCC and
+ * Clang); defining IPCSHM_NO_EXPORT_ATTRIBUTE leaves the attribute out. */
 #if defined(__GNUC__) && !defined(IPCSHM_NO_EXPORT_ATTRIBUTE)
 #define IPCSHM_EXPORT __attribute__((visibility("default")))
 #else
 #define IPCSHM_EXPORT
 #endif
 
-/* C++ callers may rely on it: no function of the library throws. */
+/** C++ callers may rely on it: no function of the library throws. */
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define IPCSHM_NOEXCEPT noexcept
 #else
 #define IPCSHM_NOEXCEPT
 #endif
 
-/* The version of this header; ipcshm_version() gives the library's. */
+/** The version of this header; ipcshm_version() gives the library's.
+ * @{ */
 #define IPCSHM_VERSION_MAJOR 1
 #define IPCSHM_VERSION_MINOR 1
 #define IPCSHM_VERSION_PATCH 0
 #define IPCSHM_VERSION \
   ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8) | IPCSHM_VERSION_PATCH)
+/** @} */
 
-/* One mapping of one object. Opaque. (The struct tag is not "ipcshm", so that
+/** One mapping of one object. Opaque. (The struct tag is not "ipcshm", so that
  * C++ code, ipcshm.hpp among it, can have a namespace of that name.) */
 typedef struct ipcshm_handle ipcshm_t;
 
-/* Flags (uint32_t); 0 is the safe default: volatile, exclusive create,
+/** Flags (uint32_t); 0 is the safe default: volatile, exclusive create,
  * read-write. Unknown bits are -EINVAL. */
 enum {
-  IPCSHM_READONLY = 1u << 0,       /* map read-only; needs only read permission;
+  IPCSHM_READONLY = 1u << 0,       /**< map read-only; needs only read permission;
                                       a write through the mapping faults (SIGSEGV) */
-  IPCSHM_PERSISTENT = 1u << 1,     /* create: not volatile; stays until removed   */
-  IPCSHM_OPEN_OR_CREATE = 1u << 2, /* create: attach the object if it exists and
-                                      belongs to the caller's user (else -EACCES),
-                                      otherwise create it                          */
-  IPCSHM_PREFAULT = 1u << 3,       /* populate the pages at map time               */
-  IPCSHM_HUGEPAGES = 1u << 4,      /* create (since 1.1): back the object with huge
+  IPCSHM_PERSISTENT = 1u << 1,     /**< create: not volatile; stays until removed   */
+  IPCSHM_OPEN_OR_CREATE = 1u << 2, /**< create: attach the object if it exists and is
+                                      the caller's own (else -EACCES), otherwise
+                                      create it. Own means: System V, owned *and*
+                                      created by the caller's user (a creator keeps
+                                      full access to a segment it gave away);
+                                      POSIX, owned by the caller's user and with no
+                                      name but this one (another user may hard-link
+                                      an object it can open under the caller's
+                                      name). With IPCSHM_PERSISTENT, an existing
+                                      volatile object is -EEXIST; without it, an
+                                      existing object keeps its own lifetime
+                                      (ipcshm_handle_info tells which)             */
+  IPCSHM_PREFAULT = 1u << 3,       /**< populate the pages at map time               */
+  IPCSHM_HUGEPAGES = 1u << 4,      /**< create (since 1.1): back the object with huge
                                       pages. System V: SHM_HUGETLB; memfd:
                                       MFD_HUGETLB (both from the pool in
                                       /proc/sys/vm/nr_hugepages; the size is rounded
@@ -119,38 +143,50 @@ enum {
                                       /dev/shm is mounted with huge=. None
                                       available: -ENOMEM, or -EOPNOTSUPP for POSIX,
                                       with a message that says what to change      */
-  IPCSHM_LOCKED = 1u << 5,         /* keep the pages in RAM (mlock); -EPERM/-ENOMEM
+  IPCSHM_LOCKED = 1u << 5,         /**< keep the pages in RAM (mlock); -EPERM/-ENOMEM
                                       past RLIMIT_MEMLOCK                           */
-  IPCSHM_RESERVE = 1u << 6         /* POSIX create: reserve the backing store now
+  IPCSHM_RESERVE = 1u << 6,        /**< POSIX create: reserve the backing store now
                                       (fallocate), so a full /dev/shm is -ENOSPC at
                                       create, not SIGBUS at first write            */
+  IPCSHM_UNSEALED = 1u << 7        /**< ipcshm_attach_fd / ipcshm_recv (since 1.2):
+                                      accept a memfd that is not sealed against
+                                      shrinking (F_SEAL_SHRINK). Without it such a
+                                      memfd is -EPERM: any holder of it could
+                                      truncate it and make this mapping fault
+                                      (SIGBUS). Ignored for other objects          */
 };
 
-/* Object kinds, as reported in ipcshm_info_t.kind. */
+/** Object kinds, as reported in ipcshm_info_t.kind. */
 enum { IPCSHM_KIND_POSIX = 1, IPCSHM_KIND_SYSV = 2, IPCSHM_KIND_MEMFD = 3 };
 
-/* What ipcshm_info() tells of an object. The caller sets struct_size to
+/** What ipcshm_info() tells of an object. The caller sets struct_size to
  * sizeof(ipcshm_info_t) before the call; the struct only grows at its end, and the
  * library fills what both sides know (struct_size >= 88, the first version). */
 typedef struct ipcshm_info {
-  uint32_t struct_size; /* set by the caller: sizeof(ipcshm_info_t)               */
-  uint32_t kind;        /* IPCSHM_KIND_*                                         */
-  uint64_t size;        /* bytes (System V: shm_segsz)                           */
-  uint64_t nattch;      /* System V attach count; POSIX, memfd: 0                */
-  int64_t atime;        /* System V: last attach; POSIX: st_atime (seconds)      */
-  int64_t dtime;        /* System V: last detach; POSIX: st_mtime                */
-  int64_t ctime;        /* last change (seconds)                                 */
-  uint32_t mode;        /* permission bits (0777)                                */
-  uint32_t uid, gid;    /* owner                                                 */
-  uint32_t cuid, cgid;  /* creator (POSIX: same as owner)                        */
-  int32_t cpid, lpid;   /* System V creator / last shmat-shmdt pid; else -1      */
-  int32_t key;          /* System V key (0 once removed or private); else 0      */
-  int32_t shmid;        /* System V identifier; else -1                          */
-  uint32_t flags;       /* IPCSHM_PERSISTENT when the object is not volatile;
+  uint32_t struct_size; /**< set by the caller: sizeof(ipcshm_info_t)             */
+  uint32_t kind;        /**< IPCSHM_KIND_*                                       */
+  uint64_t size;        /**< bytes (System V: shm_segsz)                         */
+  uint64_t nattch;      /**< System V attach count; POSIX, memfd: 0              */
+  int64_t atime;        /**< System V: last attach; POSIX: st_atime (seconds)    */
+  int64_t dtime;        /**< System V: last detach; POSIX: st_mtime              */
+  int64_t ctime;        /**< last change (seconds)                               */
+  uint32_t mode;        /**< permission bits (0777)                              */
+  /** @{ */
+  uint32_t uid, gid;    /**< owner                                               */
+  /** @} */
+  /** @{ */
+  uint32_t cuid, cgid;  /**< creator (POSIX: same as owner)                      */
+  /** @} */
+  /** @{ */
+  int32_t cpid, lpid;   /**< System V creator / last shmat-shmdt pid; else -1    */
+  /** @} */
+  int32_t key;          /**< System V key (0 once removed or private); else 0    */
+  int32_t shmid;        /**< System V identifier; else -1                        */
+  uint32_t flags;       /**< IPCSHM_PERSISTENT when the object is not volatile;
                            IPCSHM_HUGEPAGES when it is a memfd in huge pages     */
 } ipcshm_info_t;
 
-/* Creates the object `id` of `size` bytes (>= 1) with permissions `perms` and
+/** Creates the object `id` of `size` bytes (>= 1) with permissions `perms` and
  * maps it read-write (read-only with IPCSHM_READONLY). Exclusive: an existing id
  * is -EEXIST and is left untouched, unless IPCSHM_OPEN_OR_CREATE, which attaches
  * an existing object of the caller's user if it has at least `size` bytes.
@@ -162,56 +198,63 @@ typedef struct ipcshm_info {
 IPCSHM_EXPORT int ipcshm_create(const char *id, uint64_t size, uint32_t perms,
                                 uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
-/* Maps the existing object `id` ("/name", "key:...", "shmid:N"), read-write or,
+/** Maps the existing object `id` ("/name", "key:...", "shmid:N"), read-write or,
  * with IPCSHM_READONLY, read-only (which needs only read permission). A missing
  * object is -ENOENT; a volatile POSIX object whose users are all gone is -ENOENT
- * too (and is removed). */
+ * too (and is removed). Joining a volatile POSIX object takes a shared flock,
+ * which an exclusive flock held by someone else delays: the library holds one
+ * for microseconds only, so after a second of it the call gives up with -EBUSY
+ * (another process is squatting the object), as ipcshm_create does. */
 IPCSHM_EXPORT int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
-/* Unmaps and frees the handle. A volatile object is destroyed when its last user
+/** Unmaps and frees the handle. A volatile object is destroyed when its last user
  * detaches. Detaching a handle twice is -EBADF; NULL is -EINVAL. */
 IPCSHM_EXPORT int ipcshm_detach(ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* Removes the name of an object ("/name": shm_unlink; System V: IPC_RMID). Users
+/** Removes the name of an object ("/name": shm_unlink; System V: IPC_RMID). Users
  * that have it mapped keep their memory. An object already gone is 0, as
- * InterProcessCommunication.jl's shmrm. */
+ * InterProcessCommunication.jl's shmrm. Only the owner (or root) may: another
+ * user gets -EACCES for both kinds (the kernel says EPERM; the library reports
+ * every lack of permission as -EACCES). */
 IPCSHM_EXPORT int ipcshm_remove(const char *id) IPCSHM_NOEXCEPT;
 
-/* The address of the mapping; NULL for an invalid handle. */
+/** The address of the mapping; NULL for an invalid handle. */
 IPCSHM_EXPORT void *ipcshm_pointer(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* The size of the mapping in bytes; 0 for an invalid handle. */
+/** The size of the mapping in bytes; 0 for an invalid handle. */
 IPCSHM_EXPORT uint64_t ipcshm_size(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* The canonical id ("/name", "shmid:N" or "memfd:label") of the object; the first
+/** The canonical id ("/name", "shmid:N" or "memfd:label") of the object; the first
  * two attach the same object from another process (a memfd travels as a
  * descriptor). NULL for an invalid handle. Valid until ipcshm_detach(h). */
 IPCSHM_EXPORT const char *ipcshm_id(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* Fills *info for the object `id` (needs no more than read permission). */
+/** Fills *info for the object `id` (needs no more than read permission). */
 IPCSHM_EXPORT int ipcshm_info(const char *id, ipcshm_info_t *info) IPCSHM_NOEXCEPT;
 
-/* Fills *info for the object that the handle maps. */
+/** Fills *info for the object that the handle maps. */
 IPCSHM_EXPORT int ipcshm_handle_info(const ipcshm_t *h, ipcshm_info_t *info) IPCSHM_NOEXCEPT;
 
-/* Sets the permission bits of `id` to `perms` | 0600 (System V: IPC_SET;
- * POSIX: fchmod, keeping the volatile mark). Only the owner (or root) may. */
+/** Sets the permission bits of `id` to `perms` | 0600 (System V: IPC_SET;
+ * POSIX: fchmod, keeping the volatile mark). Only the owner (or root) may:
+ * another user gets -EACCES, as for ipcshm_remove. */
 IPCSHM_EXPORT int ipcshm_chmod(const char *id, uint32_t perms) IPCSHM_NOEXCEPT;
 
-/* (major << 16) | (minor << 8) | patch of the library that is loaded. */
+/** (major << 16) | (minor << 8) | patch of the library that is loaded. */
 IPCSHM_EXPORT uint32_t ipcshm_version(void) IPCSHM_NOEXCEPT;
 
-/* The text of an errno value; `err` may be negative or positive. Never NULL. */
+/** The text of an errno value; `err` may be negative or positive. Never NULL. */
 IPCSHM_EXPORT const char *ipcshm_strerror(int err) IPCSHM_NOEXCEPT;
 
-/* The message of the last failure on this thread ("" if none yet). The string
+/** The message of the last failure on this thread ("" if none yet). The string
  * stays valid until the next failing call on this thread. */
 IPCSHM_EXPORT const char *ipcshm_last_error(void) IPCSHM_NOEXCEPT;
 
-/* The size of a page in bytes. */
+/** The size of a page in bytes. */
 IPCSHM_EXPORT uint64_t ipcshm_page_size(void) IPCSHM_NOEXCEPT;
 
-/* Since 1.1: descriptors, resizing, passing objects over UNIX-domain sockets.
+/** @name Descriptors, resizing, sockets (since 1.1)
+ * Since 1.1: descriptors, resizing, passing objects over UNIX-domain sockets.
  *
  * A descriptor of a POSIX or memfd object can travel to another process (over a
  * socket, or inherited across exec) and be mapped there. Mapping a descriptor
@@ -225,25 +268,44 @@ IPCSHM_EXPORT uint64_t ipcshm_page_size(void) IPCSHM_NOEXCEPT;
  * creation, so no holder can make another's mapping fault by truncating it.
  * To freeze an object's size before giving it away, add F_SEAL_GROW (and, to
  * keep receivers from writing, F_SEAL_FUTURE_WRITE) with fcntl(F_ADD_SEALS) on
- * a descriptor from ipcshm_fd(). */
+ * a descriptor from ipcshm_fd().
+ * @{ */
 
-/* A new close-on-exec descriptor of the handle's object (>= 0), which the caller
- * closes; read-only if the handle is. */
+/** A new close-on-exec descriptor of the handle's object (>= 0), which the caller
+ * closes; read-only if the handle is. It is a new open file of the object (the
+ * object reopened), not a duplicate of the handle's own descriptor: its offset,
+ * status flags and flock(2) locks are its own, so nothing done to it can end
+ * the handle's part in a volatile object's lifetime. Do not flock it all the
+ * same: volatile POSIX objects count their users with shared flocks, and an
+ * exclusive flock on any descriptor of one makes its attachers wait, then fail
+ * with -EBUSY. (A handle that maps a descriptor received from a user whose
+ * object this user may not open shares that descriptor's open file: then the
+ * new descriptor is a duplicate of it, which carries no lock of the handle's.)
+ * Anyone who holds a writable descriptor of a POSIX object can truncate it and
+ * make every mapping of it fault (SIGBUS) past the new end; memfd objects made
+ * by the library are sealed against it (below). */
 IPCSHM_EXPORT int ipcshm_fd(const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* Maps the POSIX or memfd object open as `fd` (flags: IPCSHM_READONLY,
- * IPCSHM_PREFAULT, IPCSHM_LOCKED). A POSIX object whose name was removed
- * meanwhile is -ENOENT, as for ipcshm_attach; a descriptor of anything else (a
- * regular file on disk, a socket) is -EINVAL. */
+/** Maps the POSIX or memfd object open as `fd` (flags: IPCSHM_READONLY,
+ * IPCSHM_PREFAULT, IPCSHM_LOCKED, IPCSHM_UNSEALED). A POSIX object whose name was
+ * removed meanwhile is -ENOENT, as for ipcshm_attach; a descriptor of anything
+ * else (a regular file on disk, a socket) is -EINVAL. A memfd that is not sealed
+ * against shrinking (F_SEAL_SHRINK, as the library seals every memfd it makes)
+ * is -EPERM unless IPCSHM_UNSEALED accepts it: whoever else holds it could
+ * truncate it under the new mapping. */
 IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
-/* Changes the size of a POSIX or memfd object to `size` (>= 1) bytes and maps it
+/** Changes the size of a POSIX or memfd object to `size` (>= 1) bytes and maps it
  * anew: ipcshm_pointer(h) may move, so pointers into the old mapping are invalid
  * afterwards (and must not be in use by other threads meanwhile). Grown memory
  * reads as zeros; IPCSHM_RESERVE, IPCSHM_LOCKED and IPCSHM_PREFAULT given at
  * create or attach apply to it. Other processes see the new size when they
  * attach; their mappings keep their old length, and the bytes they map beyond a
- * shrunken end fault (SIGBUS): shrink only what nobody else maps. A memfd object
+ * shrunken end fault (SIGBUS). So shrinking a volatile POSIX object is -EBUSY
+ * while another handle, in any process, is a user of it (and through a handle
+ * inherited across fork, which cannot tell); the handle that shrinks it is the
+ * only user meanwhile. A persistent POSIX object keeps no count of its users:
+ * shrink it only when nothing else maps it. A memfd object
  * cannot shrink (F_SEAL_SHRINK: -EPERM), nor grow once sealed (F_SEAL_GROW:
  * -EPERM). A read-only handle is -EPERM; System V is -EOPNOTSUPP (the kernel
  * cannot resize a segment). Read ipcshm_pointer() and ipcshm_size() again after
@@ -251,48 +313,57 @@ IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSH
  * move. */
 IPCSHM_EXPORT int ipcshm_resize(ipcshm_t *h, uint64_t size) IPCSHM_NOEXCEPT;
 
-/* Sends the handle's object over the connected UNIX-domain socket `sock` (stream,
+/** Sends the handle's object over the connected UNIX-domain socket `sock` (stream,
  * seqpacket or datagram), as a descriptor (SCM_RIGHTS) in one small message. The
- * sender keeps its handle. */
+ * sender keeps its handle. The descriptor sent is one that ipcshm_fd() would
+ * give: a new open file of the object, with no lock of the sender's. */
 IPCSHM_EXPORT int ipcshm_send(int sock, const ipcshm_t *h) IPCSHM_NOEXCEPT;
 
-/* Receives one object sent by ipcshm_send on `sock` and maps it, as
+/** Receives one object sent by ipcshm_send on `sock` and maps it, as
  * ipcshm_attach_fd(fd, flags, out) would; the received descriptor is closed. A
  * message that is not from ipcshm_send (no descriptor, several, wrong bytes) is
  * -EBADMSG and every descriptor it carried is closed; the peer closing the
  * socket is -ECONNRESET. The message is consumed whatever the result (a
- * read-only object received without IPCSHM_READONLY is -EACCES, and gone); on
+ * read-only object received without IPCSHM_READONLY is -EACCES, and gone; an
+ * unsealed memfd without IPCSHM_UNSEALED is -EPERM, and gone, as the frame is
+ * easily forged by any sender); on
  * a stream socket a foreign message may leave bytes behind, so keep such a
  * socket for ipcshm_send's messages. Blocks as the socket does (-EAGAIN if
  * non-blocking). */
 IPCSHM_EXPORT int ipcshm_recv(int sock, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
+/** @} */
 
-/* Since 1.1: typed arrays, byte for byte as InterProcessCommunication.jl's
+/** @name Typed arrays (since 1.1)
+ * Since 1.1: typed arrays, byte for byte as InterProcessCommunication.jl's
  * WrappedArray header "WA-1", so that Julia reads what C, Python or Rust wrote,
  * and back. At the start of the object, native-endian:
  *     uint32 magic 0x57412D31 ("WA-1"), uint16 etype, uint16 ndims,
  *     int64 offset, then ndims x int64 dimensions,
  * and the elements at `offset` = round_up(16 + 8 * ndims, 64), column-major (the
- * first dimension varies fastest, as in Julia and Fortran). */
+ * first dimension varies fastest, as in Julia and Fortran).
+ * @{ */
+
+/** Element types of typed arrays (the header's etype). */
 enum {
   IPCSHM_INT8 = 1, IPCSHM_UINT8, IPCSHM_INT16, IPCSHM_UINT16, IPCSHM_INT32,
   IPCSHM_UINT32, IPCSHM_INT64, IPCSHM_UINT64, IPCSHM_FLOAT32, IPCSHM_FLOAT64,
   IPCSHM_COMPLEX64, IPCSHM_COMPLEX128
 };
 
-/* Creates the object `id` holding an array of element type `etype` (IPCSHM_INT8..
- * IPCSHM_COMPLEX128) and `ndims` (1..65535) dimensions dims[0..ndims-1] (each
- * >= 0), writes its header and returns as ipcshm_create does (1: created, all
- * elements zero; 0: IPCSHM_OPEN_OR_CREATE attached an existing array, which must
- * have the same type and dimensions, else -EEXIST; an existing object with no
- * valid header is -EBADMSG, after waiting up to a second for a creator that has
- * not written it yet). IPCSHM_READONLY is -EINVAL: the header has to be written.
- * The element count must fit in an int64_t (Julia's Int). */
+/** Creates the object `id` holding an array of element type `etype`
+ * (IPCSHM_INT8..IPCSHM_COMPLEX128) and `ndims` (1..65535) dimensions
+ * dims[0..ndims-1] (each >= 0), writes its header and returns as ipcshm_create
+ * does (1: created, all elements zero; 0: IPCSHM_OPEN_OR_CREATE attached an
+ * existing array, which must have the same type and dimensions, else -EEXIST; an
+ * existing object with no valid header is -EBADMSG, after waiting up to a second
+ * for a creator that has not written it yet). IPCSHM_READONLY is -EINVAL: the
+ * header has to be written. The element count must fit in an int64_t (Julia's
+ * Int). */
 IPCSHM_EXPORT int ipcshm_array_create(const char *id, uint32_t etype, uint32_t ndims,
                                       const int64_t *dims, uint32_t perms, uint32_t flags,
                                       ipcshm_t **out) IPCSHM_NOEXCEPT;
 
-/* Reads and checks the array header of the handle's object (it is shared memory,
+/** Reads and checks the array header of the handle's object (it is shared memory,
  * so it is copied first and then trusted no further): the magic, the element
  * type, ndims >= 1, dimensions >= 0, the offset, and that the elements fit in the
  * mapping, without overflow. Otherwise -EBADMSG, with a message that says what is
@@ -304,41 +375,45 @@ IPCSHM_EXPORT int ipcshm_array_header(const ipcshm_t *h, uint32_t *etype, uint32
                                       int64_t *dims, uint32_t maxdims,
                                       uint64_t *offset) IPCSHM_NOEXCEPT;
 
-/* The address of the first element, once the header has been checked as
+/** The address of the first element, once the header has been checked as
  * ipcshm_array_header does (for an array with no element: the end of its
  * header's room, not to be read); NULL (and ipcshm_last_error() says why) if the
  * handle is invalid or holds no valid array. */
 IPCSHM_EXPORT void *ipcshm_array_data(const ipcshm_t *h) IPCSHM_NOEXCEPT;
+/** @} */
 
-/* Low-level System V, as InterProcessCommunication.jl has them (shmget, shmat,
- * shmdt, shmctl, shmrm). No lifetime management: the caller decides. */
+/** @name Low-level System V
+ * Low-level System V, as InterProcessCommunication.jl has them (shmget, shmat,
+ * shmdt, shmctl, shmrm). No lifetime management: the caller decides.
+ * @{ */
 
-/* shmget(key, size, shmflg): key 0 is IPC_PRIVATE. shmflg is shmget's (IPC_CREAT,
+/** shmget(key, size, shmflg): key 0 is IPC_PRIVATE. shmflg is shmget's (IPC_CREAT,
  * IPC_EXCL, permission bits). */
 IPCSHM_EXPORT int ipcshm_sysv_get(int32_t key, uint64_t size, int32_t shmflg,
                                   int32_t *shmid) IPCSHM_NOEXCEPT;
 
-/* shmat(shmid, NULL, readonly ? SHM_RDONLY : 0). */
+/** shmat(shmid, NULL, readonly ? SHM_RDONLY : 0). */
 IPCSHM_EXPORT int ipcshm_sysv_attach(int32_t shmid, int readonly, void **ptr) IPCSHM_NOEXCEPT;
 
-/* shmdt(ptr). An address that is not attached is -EINVAL. */
+/** shmdt(ptr). An address that is not attached is -EINVAL. */
 IPCSHM_EXPORT int ipcshm_sysv_detach(const void *ptr) IPCSHM_NOEXCEPT;
 
-/* shmctl(shmid, cmd, buf). `buf` points to a struct shmid_ds (IPC_STAT, IPC_SET,
+/** shmctl(shmid, cmd, buf). `buf` points to a struct shmid_ds (IPC_STAT, IPC_SET,
  * SHM_STAT) or struct shminfo / shm_info (IPC_INFO, SHM_INFO) of `bufsize` bytes;
  * a buffer shorter than the command needs is -EINVAL. IPC_RMID, SHM_LOCK and
  * SHM_UNLOCK take no buffer (buf may be NULL). */
 IPCSHM_EXPORT int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void *buf,
                                   uint64_t bufsize) IPCSHM_NOEXCEPT;
 
-/* shmctl(shmid, IPC_RMID). A segment already removed is 0. */
+/** shmctl(shmid, IPC_RMID). A segment already removed is 0. */
 IPCSHM_EXPORT int ipcshm_sysv_remove(int32_t shmid) IPCSHM_NOEXCEPT;
 
-/* sizeof(struct shmid_ds) on this platform, for callers without the C headers. */
+/** sizeof(struct shmid_ds) on this platform, for callers without the C headers. */
 IPCSHM_EXPORT uint64_t ipcshm_sysv_shmid_ds_size(void) IPCSHM_NOEXCEPT;
 
-/* ftok(path, proj): proj must be 1..255. */
+/** ftok(path, proj): proj must be 1..255. */
 IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCSHM_NOEXCEPT;
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -3,8 +3,11 @@
 # object, then two C processes share a System V segment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build
-build=build
+# Its own build directory, without the test suites: the library, the tool and
+# the example programs are all the demo runs (the Rust side is built by cargo).
+# `build` stays free for a build of your own (meson setup build --prefix=...).
+build=build-demo
+SETUP_PACKAGING=no scripts/setup.sh "$build" -Dtests=false -Ddocs=disabled
 
 echo
 echo "== One POSIX object and one typed array, four languages: C creates; Python, Rust, C++ attach by id; C passes Python a memfd over a socket =="

@@ -11,12 +11,23 @@ packages=(
   passwd util-linux
   python3-pytest python3-numpy python3-cffi python3-sysv-ipc
   clang libclang-rt-14-dev valgrind
+  # the API reference, Python packaging and type checks, the install test
+  doxygen python3-venv python3-setuptools-whl python3-wheel-whl python3-mypy
 )
+# Debian packaging (debian/, tests/packaging/debian-root.sh): skipped with
+# SETUP_PACKAGING=no (scripts/demo.sh).
+if [ "${SETUP_PACKAGING:-yes}" != no ]; then
+  packages+=(debhelper dh-python pybuild-plugin-pyproject python3-all
+             python3-setuptools python3-wheel dpkg-dev lintian debootstrap)
+fi
 # More for some callers (bench/run: Google Benchmark, Boost).
 read -r -a extra <<< "${EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 # Rust: Debian's cargo, unless a toolchain (rustup) is already on PATH.
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
+# The Julia binding is checked by parsing it with tree-sitter-julia from npm:
+# Debian's nodejs and npm, unless a Node.js with npm is already on PATH.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,7 +44,9 @@ fi
 builddir=${1:-build}
 shift || true
 if [ -f "$builddir/build.ninja" ]; then
-  meson configure "$builddir" "$@" >/dev/null
+  # --reconfigure, not `meson configure`: options added to meson_options.txt
+  # since the directory was set up are then known.
+  meson setup --reconfigure "$builddir" "$@" >/dev/null
 else
   meson setup "$builddir" "$@"
 fi

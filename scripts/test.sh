@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs every test: all suites on a normal build, then the
 # core and hardening suites again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then TSan, libFuzzer and valgrind runs.
+# UndefinedBehaviorSanitizer, then TSan, libFuzzer and valgrind runs, then the
+# Debian packages in a clean Debian 12 root (the slow stage).
 #   scripts/test.sh [meson options...]   e.g. scripts/test.sh -Dwerror=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,8 +49,24 @@ SECONDS=0
 tests/hardening/valgrind.sh build-test
 echo "(valgrind: ${SECONDS} s)"
 
-# The TSan, fuzz and valgrind runs above count as one test each (set -e stops
-# at a failure, so reaching this line means they passed).
-passed=$((passed + 3))
+# The slow stage: the Debian packages built from the tree, checked by lintian,
+# installed with apt into a clean Debian 12 root (debootstrap; the mirror must
+# be reachable) and used there. Everything stays in build-test-deb.
+# SKIP_DEBIAN_ROOT=1 leaves it out (as a developer's quick run may).
+debian_root=0
+if [ "${SKIP_DEBIAN_ROOT:-0}" != 1 ]; then
+  echo
+  echo "== Debian packages: dpkg-buildpackage, lintian, apt install into a clean Debian 12 root =="
+  SECONDS=0
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo tests/packaging/debian-root.sh build-test-deb
+  echo "(debian root: ${SECONDS} s)"
+  debian_root=1
+fi
+
+# The TSan, fuzz, valgrind (and Debian root) runs above count as one test each
+# (set -e stops at a failure, so reaching this line means they passed).
+passed=$((passed + 3 + debian_root))
 echo
 echo "scripts/test.sh: $passed passed, 0 failed"

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "arrays.hpp"
 #include "descriptors.hpp"
@@ -26,11 +27,28 @@ static_assert(sizeof(ipcshm_info_t) == 88, "ipcshm_info_t has padding or changed
 namespace core = ipcshm::core;
 namespace handles = ipcshm::core::handles;
 
+// ipcshm_t is never defined: its values are entries of the segment table, not
+// addresses (handles.hpp).
+struct ipcshm_handle;
+
 namespace {
+
+handles::Table<core::Segment>& segments() {
+  return handles::table<core::Segment, handles::kSegmentTag>();
+}
+
+// fn(segment) if h is a live handle, else fallback.
+template <typename R, typename Fn>
+R with_segment(const ipcshm_t* h, R fallback, Fn&& fn) {
+  if (!h) return fallback;
+  return segments().with(handles::value_of(h), fallback, std::forward<Fn>(fn));
+}
 
 constexpr uint32_t kInfoFirstSize = 88;  // sizeof(ipcshm_info_t) in version 1.0
 constexpr uint32_t kCreateOnlyFlags =
     IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE | IPCSHM_HUGEPAGES;
+constexpr uint32_t kAttachOnlyFlags = IPCSHM_UNSEALED;
+constexpr uint32_t kCreateFlags = core::kKnownFlags & ~kAttachOnlyFlags;
 constexpr uint32_t kAttachFlags = core::kKnownFlags & ~kCreateOnlyFlags;
 
 // The one adapter from C++ to C: a C++ failure becomes a negative errno.
@@ -76,8 +94,13 @@ int not_live(const char* call) {
   return core::fail_msg(EBADF, "%s: not a live handle (detached?)", call);
 }
 
+// Registers seg and stores its handle in *out. If the handle values are spent
+// (2^48 of them), seg is detached again and nothing is stored.
 int hand_out(core::SegmentPtr seg, ipcshm_t** out) {
-  *out = handles::add(std::move(seg));
+  handles::Value value = segments().add(std::move(seg));
+  if (value == 0)
+    return core::fail_msg(EMFILE, "no handle value left in this process (2^48 used)");
+  *out = handles::handle_of<ipcshm_t>(value);
   return 0;
 }
 
@@ -95,11 +118,11 @@ int ipcshm_create(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
     if (perms & ~core::kPermMask)
       return core::fail_msg(EINVAL, "ipcshm_create(\"%.64s\"): perms 0%o has bits above 0777",
                             id, perms);
-    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_create"); rc < 0) return rc;
+    if (int rc = check_flags(flags, kCreateFlags, "ipcshm_create"); rc < 0) return rc;
     core::SegmentPtr seg;
     int rc = core::create(id, size, perms, flags, &seg);
     if (rc < 0) return rc;
-    hand_out(std::move(seg), out);
+    if (int handed = hand_out(std::move(seg), out); handed < 0) return handed;
     return rc;
   });
 }
@@ -118,7 +141,7 @@ int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) noexcept {
 int ipcshm_detach(ipcshm_t* h) noexcept {
   return guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_detach: handle is NULL");
-    core::SegmentPtr seg = handles::take(h);
+    core::SegmentPtr seg = segments().take(handles::value_of(h));
     if (!seg)
       return core::fail_msg(EBADF, "ipcshm_detach: not a live handle (detached already?)");
     seg.reset();
@@ -134,16 +157,16 @@ int ipcshm_remove(const char* id) noexcept {
 }
 
 void* ipcshm_pointer(const ipcshm_t* h) noexcept {
-  return handles::with(h, static_cast<void*>(nullptr),
+  return with_segment(h, static_cast<void*>(nullptr),
                        [](const core::Segment& s) { return s.addr(); });
 }
 
 uint64_t ipcshm_size(const ipcshm_t* h) noexcept {
-  return handles::with(h, uint64_t{0}, [](const core::Segment& s) { return s.size(); });
+  return with_segment(h, uint64_t{0}, [](const core::Segment& s) { return s.size(); });
 }
 
 const char* ipcshm_id(const ipcshm_t* h) noexcept {
-  return handles::with(h, static_cast<const char*>(nullptr),
+  return with_segment(h, static_cast<const char*>(nullptr),
                        [](const core::Segment& s) { return s.id().c_str(); });
 }
 
@@ -163,7 +186,7 @@ int ipcshm_handle_info(const ipcshm_t* h, ipcshm_info_t* info) noexcept {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_handle_info: handle is NULL");
     if (int rc = check_info(info, "ipcshm_handle_info"); rc < 0) return rc;
     ipcshm_info_t full{};
-    int rc = handles::with(h, kNotLive, [&](const core::Segment& s) { return s.info(&full); });
+    int rc = with_segment(h, kNotLive, [&](const core::Segment& s) { return s.info(&full); });
     if (rc == kNotLive) return not_live("ipcshm_handle_info");
     if (rc < 0) return rc;
     deliver_info(full, info);
@@ -184,7 +207,7 @@ int ipcshm_chmod(const char* id, uint32_t perms) noexcept {
 int ipcshm_fd(const ipcshm_t* h) noexcept {
   return guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_fd: handle is NULL");
-    int rc = handles::with(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
+    int rc = with_segment(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
     if (rc == kNotLive) return not_live("ipcshm_fd");
     return rc;
   });
@@ -206,7 +229,8 @@ int ipcshm_resize(ipcshm_t* h, uint64_t size) noexcept {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_resize: handle is NULL");
     if (size == 0) return core::fail_msg(EINVAL, "ipcshm_resize: size must be at least 1");
     // Exclusive: the address and size change under the readers' feet otherwise.
-    int rc = handles::with_exclusive(h, kNotLive, [&](core::Segment& s) { return s.resize(size); });
+    int rc = segments().with_exclusive(handles::value_of(h), kNotLive,
+                                       [&](core::Segment& s) { return s.resize(size); });
     if (rc == kNotLive) return not_live("ipcshm_resize");
     return rc;
   });
@@ -218,7 +242,7 @@ int ipcshm_send(int sock, const ipcshm_t* h) noexcept {
     if (sock < 0) return core::fail_msg(EBADF, "ipcshm_send: socket %d is not a descriptor", sock);
     // The descriptor is duplicated under the registry's lock and sent outside
     // it: a blocking send must not hold up every other handle.
-    int fd = handles::with(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
+    int fd = with_segment(h, kNotLive, [](const core::Segment& s) { return s.dup_fd(); });
     if (fd == kNotLive) return not_live("ipcshm_send");
     if (fd < 0) return fd;
     return core::send_fd(sock, fd);
@@ -253,11 +277,11 @@ int ipcshm_array_create(const char* id, uint32_t etype, uint32_t ndims, const in
                             "ipcshm_array_create(\"%.64s\"): IPCSHM_READONLY cannot write "
                             "the header",
                             id);
-    if (int rc = check_flags(flags, core::kKnownFlags, "ipcshm_array_create"); rc < 0) return rc;
+    if (int rc = check_flags(flags, kCreateFlags, "ipcshm_array_create"); rc < 0) return rc;
     core::SegmentPtr seg;
     int rc = core::arrays::create(id, etype, ndims, dims, perms, flags, &seg);
     if (rc < 0) return rc;
-    hand_out(std::move(seg), out);
+    if (int handed = hand_out(std::move(seg), out); handed < 0) return handed;
     return rc;
   });
 }
@@ -269,7 +293,7 @@ int ipcshm_array_header(const ipcshm_t* h, uint32_t* etype, uint32_t* ndims, int
     if (!dims && maxdims > 0)
       return core::fail_msg(EINVAL, "ipcshm_array_header: dims is NULL but maxdims is %u",
                             maxdims);
-    int rc = handles::with(h, kNotLive, [&](const core::Segment& s) {
+    int rc = with_segment(h, kNotLive, [&](const core::Segment& s) {
       return core::arrays::header(s, etype, ndims, dims, maxdims, offset);
     });
     if (rc == kNotLive) return not_live("ipcshm_array_header");
@@ -281,7 +305,7 @@ void* ipcshm_array_data(const ipcshm_t* h) noexcept {
   void* data = nullptr;
   guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_array_data: handle is NULL");
-    bool live = handles::with(h, false, [&](const core::Segment& s) {
+    bool live = with_segment(h, false, [&](const core::Segment& s) {
       data = core::arrays::data(s);
       return true;
     });

@@ -42,6 +42,13 @@ int fail_msg(int err, const char* fmt, ...) noexcept {
   return -err;
 }
 
+int not_owner(const std::string& what) noexcept {
+  return fail_msg(EACCES,
+                  "%s: Permission denied (only its owner or root may; the kernel says "
+                  "Operation not permitted)",
+                  what.c_str());
+}
+
 const char* last_error() noexcept { return t_message; }
 
 }  // namespace ipcshm::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <string>
 
 namespace ipcshm::core {
 
@@ -14,6 +15,11 @@ namespace ipcshm::core {
 
 // Like fail(), with errno as the error.
 #define IPCSHM_FAIL_ERRNO(...) ::ipcshm::core::fail(errno, __VA_ARGS__)
+
+// A change that only an object's owner (or root) may make, refused by the
+// kernel with EPERM, is reported as -EACCES, the library's one errno for "no
+// permission" (ipcshm.h), with a message that says why.
+int not_owner(const std::string& what) noexcept;
 
 // The message of the last failure on this thread ("" before any).
 const char* last_error() noexcept;

@@ -63,8 +63,25 @@ FdSegment::FdSegment(std::string id, UniqueFd fd, Mapping map, uint32_t flags, u
   id_ = std::move(id);
 }
 
+// A descriptor of a new open file of the object, not a duplicate of the
+// handle's own: flock(2) locks belong to an open file, and the handle's shared
+// lock is what makes it a user of a volatile POSIX object. A duplicate handed
+// to the caller (or, through ipcshm_send, to a peer) would let a flock(LOCK_UN)
+// on it end that lock, and the live object would look dead to the next
+// attacher. The new open file has the handle's access mode and no lock.
 int FdSegment::dup_fd() const {
-  int fd = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd_.get());
+  const int access = (flags_ & IPCSHM_READONLY) ? O_RDONLY : O_RDWR;
+  int fd = ::open(path, access | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  if (errno != EACCES && errno != EPERM)
+    return IPCSHM_FAIL_ERRNO("open(\"%s\" as %s)", id_.c_str(), path);
+  // The object's mode does not let this user open it: the handle maps a
+  // descriptor received from another user, whose open file it shares and in
+  // whose lifetime it takes no part (descriptors.cc). A duplicate of that
+  // open file carries no lock of this handle's.
+  fd = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return IPCSHM_FAIL_ERRNO("fcntl(\"%s\", F_DUPFD_CLOEXEC)", id_.c_str());
   return fd;
 }

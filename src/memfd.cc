@@ -97,6 +97,18 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
 int attach_open(const std::string& id, UniqueFd fd, uint32_t flags, SegmentPtr* out) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", id.c_str());
+  // Whoever holds a descriptor of an unsealed memfd can truncate it under this
+  // mapping, which then faults (SIGBUS) where the object no longer reaches. The
+  // library seals what it creates; a descriptor from elsewhere (a peer's forged
+  // ipcshm_send frame, say) is taken unsealed only if the caller says so.
+  const int seals = ::fcntl(fd.get(), F_GET_SEALS);
+  if (!(flags & IPCSHM_UNSEALED) && (seals < 0 || !(seals & F_SEAL_SHRINK)))
+    return fail_msg(EPERM,
+                    "\"%s\" is not sealed against shrinking (F_SEAL_SHRINK): any holder could "
+                    "truncate it under this mapping (SIGBUS); not mapped. Seal it with "
+                    "fcntl(F_ADD_SEALS, F_SEAL_SHRINK) before sending, or attach with "
+                    "IPCSHM_UNSEALED to accept the risk",
+                    id.c_str());
   if (st.st_size == 0)
     return fail_msg(EINVAL, "\"%s\" has size 0: an empty object cannot be mapped", id.c_str());
   bool huge = false;

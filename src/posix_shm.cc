@@ -16,10 +16,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,6 +66,11 @@ class PosixSegment final : public FdSegment {
   }
 
   int info(ipcshm_info_t* info) const override;
+
+  // Shrinking a volatile object that other handles map would make their
+  // mappings fault past the new end: refused (-EBUSY) unless this handle is
+  // the only user, which it then stays, alone, until the size has changed.
+  int resize(uint64_t size) override;
 
   // Unlinks `name` if it still names the file open as `fd` (and not an object
   // created under the same name since). 0 if the name is gone or names another
@@ -157,14 +164,103 @@ int empty_error(const std::string& name) {
                   name.c_str());
 }
 
+// The flock(2) locks on the file (dev, ino) as /proc/locks lists them (reading
+// it takes no lock and changes none): how many shared ones, and the pid of a
+// process holding an exclusive one (0 if none). Locks of processes in another
+// pid namespace are not listed there.
+struct FlockCensus {
+  int shared = 0;
+  long exclusive_pid = 0;
+};
+
+FlockCensus flock_census(dev_t dev, ino_t ino) {
+  FlockCensus census;
+  std::ifstream in("/proc/locks");
+  std::string line;
+  char want[64];
+  std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(dev), minor(dev),
+                static_cast<unsigned long long>(ino));
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string n, type, advisory, access, where;
+    long pid = 0;
+    fields >> n >> type;
+    if (type == "->") continue;  // a waiter, listed under the holder
+    fields >> advisory >> access >> pid >> where;
+    if (type != "FLOCK" || where != want) continue;
+    if (access == "READ") ++census.shared;
+    if (access == "WRITE") census.exclusive_pid = pid;
+  }
+  return census;
+}
+
+// Takes the shared lock that makes this handle a user of a volatile object.
+// libipcshm holds an exclusive lock only for microseconds (a detaching user's
+// "am I the last?" probe, an attacher's "are its users all gone?"), so the
+// wait for one is short; an exclusive lock held for longer is another process
+// squatting the object (anyone who can open it can flock it), and waiting for
+// it without bound would hang attachers, creators and `ipcshm gc` for good:
+// after kLockWaitMs, -EBUSY.
+constexpr int kLockWaitMs = 1000;
+
+int join_lock(const std::string& name, int fd) {
+  struct timespec start, now;
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  long pause_ns = 20000;
+  for (;;) {
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return IPCSHM_FAIL_ERRNO("flock(\"%s\", LOCK_SH)", name.c_str());
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const long long waited_ms =
+        (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (waited_ms >= kLockWaitMs) {
+      struct stat st;
+      long holder = ::fstat(fd, &st) == 0 ? flock_census(st.st_dev, st.st_ino).exclusive_pid : 0;
+      char who[48] = "another process";
+      if (holder > 0) std::snprintf(who, sizeof who, "process %ld", holder);
+      return fail_msg(EBUSY,
+                      "flock(\"%s\", LOCK_SH): %s has held an exclusive lock on it for "
+                      "%d ms or more (libipcshm holds one for microseconds only): not "
+                      "joined; try again, or find the holder with `ipcshm fuser`",
+                      name.c_str(), who, kLockWaitMs);
+    }
+    struct timespec pause = {0, pause_ns};
+    ::nanosleep(&pause, nullptr);
+    pause_ns = std::min(pause_ns * 2, 10000000L);
+  }
+}
+
+// A handle that took the shared lock of a volatile object and then failed
+// (too small, not the caller's, mmap or mlock refused) leaves as a detach
+// does: if it was the last user, the object goes. Without this, a failed
+// attach could leave an object with no user behind.
+class Membership {
+ public:
+  Membership(const std::string& name, int fd) : name_(name), fd_(fd) {}
+  ~Membership() {
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0)
+      PosixSegment::unlink_if_same(name_, fd_);
+  }
+  Membership(const Membership&) = delete;
+  Membership& operator=(const Membership&) = delete;
+  void keep() { fd_ = -1; }
+
+ private:
+  const std::string& name_;
+  int fd_;
+};
+
 // An object has size 0 only while its creator is between shm_open and
 // ftruncate: wait a little (200 ms at most) for it. A volatile object is waited
 // for without holding its lock, so that a creator that dies meanwhile leaves it
 // dead (and removed here), not held by this waiter. Then joins the users of a
-// volatile object with a shared lock. A dead object: -ENOENT, and *unlinked
-// tells whether its name could be removed.
-int wait_and_join(const std::string& name, int fd, struct stat* st, int* unlinked) {
+// volatile object with a shared lock (*joined tells). A dead object: -ENOENT,
+// and *unlinked tells whether its name could be removed.
+int wait_and_join(const std::string& name, int fd, struct stat* st, int* unlinked,
+                  bool* joined) {
   const bool volatile_object = is_volatile(*st);
+  *joined = false;
   for (int i = 0;; ++i) {
     if (volatile_object && is_dead(name, fd, unlinked)) return dead_error(name, *unlinked);
     if (st->st_size > 0 || i == 200) break;
@@ -173,7 +269,8 @@ int wait_and_join(const std::string& name, int fd, struct stat* st, int* unlinke
     if (::fstat(fd, st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
   }
   if (volatile_object) {
-    if (::flock(fd, LOCK_SH) != 0) return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
+    if (int rc = join_lock(name, fd); rc < 0) return rc;
+    *joined = true;
     if (::fstat(fd, st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
     if (st->st_nlink == 0)
       return fail_msg(ENOENT,
@@ -184,8 +281,66 @@ int wait_and_join(const std::string& name, int fd, struct stat* st, int* unlinke
   return st->st_size > 0 ? 0 : empty_error(name);
 }
 
+// For IPCSHM_OPEN_OR_CREATE: the existing object must be the caller's own, not
+// merely one it may open. Owned by the caller, and its only name the one asked
+// for: another user may hard-link an object of the caller's that it can open
+// (a 0666 one, say) under the name the caller is about to use, and the caller
+// would then take that object for its private one. (/dev/shm is sticky: no
+// other user can rename or remove the caller's file afterwards.)
+int check_own(const std::string& name, const struct stat& st) {
+  if (st.st_uid != ::geteuid())
+    return fail_msg(EACCES,
+                    "shm_open(\"%s\"): Permission denied (it exists and belongs to uid "
+                    "%u, not to uid %u)",
+                    name.c_str(), static_cast<unsigned>(st.st_uid),
+                    static_cast<unsigned>(::geteuid()));
+  if (st.st_nlink > 1)
+    return fail_msg(EACCES,
+                    "shm_open(\"%s\"): Permission denied (it exists with %llu names: "
+                    "another name was linked to this object, so it is not known to be the "
+                    "caller's)",
+                    name.c_str(), static_cast<unsigned long long>(st.st_nlink));
+  return 0;
+}
+
+int PosixSegment::resize(uint64_t size) {
+  if (!volatile_ || size >= map_.size()) return FdSegment::resize(size);
+  if (owner_ < 0 || ::getpid() != owner_)
+    return fail_msg(EBUSY,
+                    "ipcshm_resize(\"%s\"): cannot shrink a volatile object through a "
+                    "handle that is not a user of its own (inherited across fork, or "
+                    "sharing a received descriptor): other processes may map it",
+                    id_.c_str());
+  // Other users are visible as shared flocks: say so without touching this
+  // handle's lock. Then turn the lock exclusive (which fails, and drops it, if
+  // a user the census cannot see holds one: take it back), so that no process
+  // joins with the old size while it changes.
+  const FlockCensus census = flock_census(dev_, ino_);
+  bool others = census.shared > 1;
+  if (!others && ::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    others = true;
+    (void)join_lock(id_, fd_.get());
+  }
+  if (others) {
+    return fail_msg(EBUSY,
+                    "ipcshm_resize(\"%s\", %llu bytes): other handles map this volatile object "
+                    "(%d users), and its bytes past %llu would fault (SIGBUS) for them; "
+                    "shrink it when it has no other user, or grow it",
+                    id_.c_str(), static_cast<unsigned long long>(size),
+                    census.shared > 1 ? census.shared : 2,
+                    static_cast<unsigned long long>(size));
+  }
+  const int rc = FdSegment::resize(size);
+  // Shared again: nobody else holds a lock, so the change is atomic.
+  if (::flock(fd_.get(), LOCK_SH) != 0 && rc == 0)
+    return IPCSHM_FAIL_ERRNO("flock(\"%s\", LOCK_SH)", id_.c_str());
+  return rc;
+}
+
 // Opens an existing object. min_size > 0 and owner_only: as IPCSHM_OPEN_OR_CREATE,
-// where *unlinked (if given) tells a dead object that could not be removed.
+// where *unlinked (if given) tells a dead object that could not be removed, and
+// persistent: the caller asked for IPCSHM_PERSISTENT, which a volatile object
+// would not keep (-EEXIST).
 int open_existing(const std::string& name, uint32_t flags, uint64_t min_size,
                   bool owner_only, SegmentPtr* out, int* unlinked = nullptr) {
   int ignored = 0;
@@ -194,20 +349,32 @@ int open_existing(const std::string& name, uint32_t flags, uint64_t min_size,
   struct stat st;
   const int oflag = (flags & IPCSHM_READONLY) ? O_RDONLY : O_RDWR;
   if (int rc = open_object(name, oflag, &fd, &st); rc < 0) return rc;
-  // A dead object is gone whoever owned it (as for an exclusive create), so
-  // the owner is checked after the users.
-  if (int rc = wait_and_join(name, fd.get(), &st, unlinked); rc < 0) return rc;
-  if (owner_only && st.st_uid != ::geteuid())
-    return fail_msg(EACCES,
-                    "shm_open(\"%s\"): Permission denied (it exists and belongs to uid "
-                    "%u, not to uid %u)",
-                    name.c_str(), static_cast<unsigned>(st.st_uid),
-                    static_cast<unsigned>(::geteuid()));
+  if (owner_only) {
+    // A dead object is gone whoever owned it (as for an exclusive create), so
+    // the users are checked first; then the owner, before any wait.
+    if (is_volatile(st) && is_dead(name, fd.get(), unlinked)) return dead_error(name, *unlinked);
+    if (int rc = check_own(name, st); rc < 0) return rc;
+    if ((flags & IPCSHM_PERSISTENT) && is_volatile(st))
+      return fail_msg(EEXIST,
+                      "\"%s\" exists as a volatile object, which does not outlive its users "
+                      "as IPCSHM_PERSISTENT asks: not attached (attach it without "
+                      "IPCSHM_PERSISTENT, or remove it first)",
+                      name.c_str());
+  }
+  bool joined = false;
+  int rc = wait_and_join(name, fd.get(), &st, unlinked, &joined);
+  Membership member(name, joined ? fd.get() : -1);
+  if (rc < 0) return rc;
+  if (owner_only) {
+    if (int own = check_own(name, st); own < 0) return own;
+  }
   if (static_cast<uint64_t>(st.st_size) < min_size)
     return fail_msg(EINVAL, "\"%s\" exists with %llu bytes, fewer than the %llu asked for",
                     name.c_str(), static_cast<unsigned long long>(st.st_size),
                     static_cast<unsigned long long>(min_size));
-  return map_segment(name, fd, st, flags, out);
+  if (int mapped = map_segment(name, fd, st, flags, out); mapped < 0) return mapped;
+  member.keep();
+  return 0;
 }
 
 // For an exclusive create that found the name taken: removes it if it is a
@@ -314,8 +481,9 @@ int create(const std::string& requested, bool is_template, uint64_t size, uint32
     // Hold the lock first: between shm_open and here, another process may have
     // taken the new name of a volatile object for an orphan and removed it.
     // Then start again.
-    if (volatile_object && ::flock(fd.get(), LOCK_SH) != 0)
-      return IPCSHM_FAIL_ERRNO("flock(\"%s\")", name.c_str());
+    if (volatile_object) {
+      if (int rc = join_lock(name, fd.get()); rc < 0) return rc;
+    }
     if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
     if (volatile_object && st.st_nlink == 0) continue;
     // The umask may have narrowed shm_open's mode; perms are applied exactly.
@@ -347,20 +515,30 @@ int attach_open(const std::string& name, UniqueFd fd, bool own_file, uint32_t fl
                 SegmentPtr* out) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return IPCSHM_FAIL_ERRNO("fstat(\"%s\")", name.c_str());
+  bool joined = false;
   if (own_file) {
     int unlinked = 0;
-    if (int rc = wait_and_join(name, fd.get(), &st, &unlinked); rc < 0) return rc;
+    if (int rc = wait_and_join(name, fd.get(), &st, &unlinked, &joined); rc < 0) {
+      Membership leave(name, joined ? fd.get() : -1);
+      return rc;
+    }
   } else if (st.st_size == 0) {
     return empty_error(name);
   }
+  Membership member(name, joined ? fd.get() : -1);
   if (st.st_nlink == 0)
     return fail_msg(ENOENT, "\"%s\": No such file or directory (removed; the descriptor "
                     "holds an object that is gone by name)", name.c_str());
-  return map_segment(name, fd, st, flags, out, own_file);
+  if (int rc = map_segment(name, fd, st, flags, out, own_file); rc < 0) return rc;
+  member.keep();
+  return 0;
 }
 
 int remove(const std::string& name) {
   if (::shm_unlink(name.c_str()) == 0 || errno == ENOENT) return 0;
+  // glibc's shm_unlink turns unlink's EPERM (sticky /dev/shm, not the owner)
+  // into EACCES; either way only the owner or root may.
+  if (errno == EPERM || errno == EACCES) return not_owner("shm_unlink(\"" + name + "\")");
   return IPCSHM_FAIL_ERRNO("shm_unlink(\"%s\")", name.c_str());
 }
 
@@ -384,7 +562,10 @@ int chmod(const std::string& name, uint32_t perms) {
   struct stat st;
   if (int rc = open_object(name, O_RDONLY, &fd, &st); rc < 0) return rc;
   const mode_t mode = (perms | kOwnerReadWrite) | (st.st_mode & S_ISVTX);
-  if (::fchmod(fd.get(), mode) != 0) return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
+  if (::fchmod(fd.get(), mode) != 0) {
+    if (errno == EPERM) return not_owner("fchmod(\"" + name + "\")");
+    return IPCSHM_FAIL_ERRNO("fchmod(\"%s\")", name.c_str());
+  }
   return 0;
 }
 

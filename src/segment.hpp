@@ -42,7 +42,8 @@ using SegmentPtr = std::unique_ptr<Segment>;
 // Flags every kind accepts.
 constexpr uint32_t kKnownFlags = IPCSHM_READONLY | IPCSHM_PERSISTENT |
                                  IPCSHM_OPEN_OR_CREATE | IPCSHM_PREFAULT |
-                                 IPCSHM_HUGEPAGES | IPCSHM_LOCKED | IPCSHM_RESERVE;
+                                 IPCSHM_HUGEPAGES | IPCSHM_LOCKED | IPCSHM_RESERVE |
+                                 IPCSHM_UNSEALED;
 
 // Permission bits that create and chmod accept, and those always added.
 constexpr uint32_t kPermMask = 0777;

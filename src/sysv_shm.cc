@@ -152,12 +152,15 @@ int open_existing(int shmid, const std::string& what, uint32_t flags, uint64_t m
                   bool owner_only, SegmentPtr* out) {
   struct shmid_ds ds;
   if (int rc = stat_segment(shmid, what, &ds); rc < 0) return rc;
-  if (owner_only && ds.shm_perm.uid != ::geteuid())
+  // IPCSHM_OPEN_OR_CREATE attaches only the caller's own segment: owned and
+  // created by its user. Its creator keeps full access whoever owns it, so a
+  // segment that another user created and gave away (IPC_SET) is still theirs.
+  if (owner_only && (ds.shm_perm.uid != ::geteuid() || ds.shm_perm.cuid != ::geteuid()))
     return fail_msg(EACCES,
-                    "shmget(%s): Permission denied (it exists and belongs to uid %u, not "
-                    "to uid %u)",
-                    what.c_str(), static_cast<unsigned>(ds.shm_perm.uid),
-                    static_cast<unsigned>(::geteuid()));
+                    "shmget(%s): Permission denied (it exists, created by uid %u and owned "
+                    "by uid %u, not the caller's uid %u)",
+                    what.c_str(), static_cast<unsigned>(ds.shm_perm.cuid),
+                    static_cast<unsigned>(ds.shm_perm.uid), static_cast<unsigned>(::geteuid()));
   if (ds.shm_segsz < min_size)
     return fail_msg(EINVAL, "%s exists with %llu bytes, fewer than the %llu asked for",
                     what.c_str(), static_cast<unsigned long long>(ds.shm_segsz),
@@ -215,7 +218,9 @@ int remove(const Id& id) {
     return fail_msg(EINVAL, "\"private\" names no existing segment: remove by shmid:N");
   int shmid = -1;
   if (int rc = find(id, &shmid); rc < 0) return rc == -ENOENT ? 0 : rc;
-  return remove_raw(shmid);
+  if (::shmctl(shmid, IPC_RMID, nullptr) == 0 || errno == EINVAL || errno == EIDRM) return 0;
+  if (errno == EPERM) return not_owner("shmctl(" + describe(id) + ", IPC_RMID)");
+  return IPCSHM_FAIL_ERRNO("shmctl(%s, IPC_RMID)", describe(id).c_str());
 }
 
 int info(const Id& id, ipcshm_info_t* info) {
@@ -238,8 +243,10 @@ int chmod(const Id& id, uint32_t perms) {
   struct shmid_ds ds;
   if (int rc = stat_segment(shmid, describe(id), &ds); rc < 0) return rc;
   ds.shm_perm.mode = static_cast<unsigned short>(perms | kOwnerReadWrite);
-  if (::shmctl(shmid, IPC_SET, &ds) != 0)
+  if (::shmctl(shmid, IPC_SET, &ds) != 0) {
+    if (errno == EPERM) return not_owner("shmctl(" + describe(id) + ", IPC_SET)");
     return IPCSHM_FAIL_ERRNO("shmctl(%s, IPC_SET)", describe(id).c_str());
+  }
   return 0;
 }
 

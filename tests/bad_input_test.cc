@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -234,6 +235,69 @@ TEST(BadInput, DetachedHandle) {
   }
 }
 
+// A detached handle stays detached after new handles are made: handle values
+// are never reused, so a second detach of h1 cannot end h2's life (1.1 gave
+// h2 the freed address of h1, and the double detach destroyed h2's object).
+TEST(BadInput, StaleHandleNeverReachesANewOne) {
+  for (const char* kind : {"posix", "private", "memfd"}) {
+    SCOPED_TRACE(kind);
+    const std::string k = kind;
+    const std::string id = k == "posix" ? unique_name("stale") : k == "memfd" ? "memfd:stale" : "private";
+    ipcshm_t* h1 = nullptr;
+    ASSERT_EQ(1, ipcshm_create(id.c_str(), 4096, 0600, 0, &h1)) << ipcshm_last_error();
+    ASSERT_EQ(0, ipcshm_detach(h1));
+    HandleGuard h2;
+    const std::string id2 = k == "posix" ? unique_name("stale-new") : id;
+    RemoveGuard rg(k == "posix" ? id2 : "");
+    ASSERT_EQ(1, ipcshm_create(id2.c_str(), 4096, 0600, 0, h2.out())) << ipcshm_last_error();
+    RemoveGuard rg2(k == "private" ? id_of(h2.get()) : "");
+    static_cast<char*>(ipcshm_pointer(h2.get()))[0] = 42;
+    EXPECT_FAILS(-EBADF, ipcshm_detach(h1));
+    // h2 is whole: its mapping, its id, and (POSIX) its object by name.
+    EXPECT_CASE(ipcshm_pointer(h2.get()) != nullptr);
+    EXPECT_CASE(static_cast<char*>(ipcshm_pointer(h2.get()))[0] == 42);
+    ipcshm_info_t info = fresh_info();
+    EXPECT_EQ(0, ipcshm_handle_info(h2.get(), &info)) << ipcshm_last_error();
+    if (k == "posix") EXPECT_CASE(posix_exists(id2));
+    EXPECT_EQ(0, ipcshm_detach(h2.release()));
+  }
+}
+
+// Values are unique over many create/detach cycles and across threads, and
+// none is an address of this process.
+TEST(BadInput, HandleValuesAreNeverReused) {
+  std::vector<uintptr_t> seen;
+  for (int i = 0; i < 2000; ++i) {
+    ipcshm_t* h = nullptr;
+    ASSERT_EQ(1, ipcshm_create("memfd:values", 1, 0600, 0, &h)) << ipcshm_last_error();
+    seen.push_back(reinterpret_cast<uintptr_t>(h));
+    ASSERT_EQ(0, ipcshm_detach(h));
+  }
+  std::vector<uintptr_t> sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_CASE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+  // Every one of them stays invalid.
+  for (uintptr_t v : seen) {
+    auto* h = reinterpret_cast<ipcshm_t*>(v);
+    ASSERT_EQ(-EBADF, ipcshm_detach(h));
+    ASSERT_EQ(nullptr, ipcshm_pointer(h));
+  }
+  ++g_cases;
+}
+
+// A handle value taken from another process (a child made after the parent
+// detached) or forged by adding to a live one is not live.
+TEST(BadInput, ForgedNeighbourOfALiveHandle) {
+  HandleGuard h;
+  ASSERT_EQ(1, ipcshm_create("memfd:neighbour", 4096, 0600, 0, h.out())) << ipcshm_last_error();
+  const uintptr_t v = reinterpret_cast<uintptr_t>(h.get());
+  for (uintptr_t delta : {uintptr_t{1}, uintptr_t{8}, uintptr_t{1} << 48, uintptr_t{1} << 56}) {
+    EXPECT_FAILS(-EBADF, ipcshm_detach(reinterpret_cast<ipcshm_t*>(v + delta)));
+    EXPECT_FAILS(-EBADF, ipcshm_detach(reinterpret_cast<ipcshm_t*>(v - delta)));
+  }
+  EXPECT_CASE(ipcshm_pointer(h.get()) != nullptr);
+}
+
 TEST(BadInput, NeverIssuedHandle) {
   alignas(64) unsigned char junk[256];
   std::memset(junk, 0x41, sizeof junk);
@@ -349,8 +413,9 @@ TEST(BadInput, UnknownFlagBits) {
   const int32_t key = unique_key();
   RemoveGuard rgk(key_id(key));
   const size_t before = sysv_count();
-  // Bit 4 is IPCSHM_HUGEPAGES since 1.1: known to create, not to attach.
-  for (uint32_t bad : {1u << 31, 1u << 7, 1u << 16, 0xffffffffu}) {
+  // Bit 4 is IPCSHM_HUGEPAGES since 1.1: known to create, not to attach; bit 7
+  // is IPCSHM_UNSEALED since 1.2: known to attach, not to create.
+  for (uint32_t bad : {1u << 31, 1u << 7, 1u << 8, 1u << 16, 0xffffffffu}) {
     HandleGuard h;
     EXPECT_FAILS(-EINVAL, ipcshm_create("memfd:flags", 4096, 0600, bad, h.out()));
     EXPECT_FAILS(-EINVAL, ipcshm_create(name.c_str(), 4096, 0600, bad, h.out()));
@@ -367,7 +432,7 @@ TEST(BadInput, UnknownFlagBits) {
 
   Existing posix;
   ExistingSysv sysv;
-  for (uint32_t bad : {1u << 31, 1u << 4, 1u << 7, 1u << 1, 1u << 2, 1u << 6}) {
+  for (uint32_t bad : {1u << 31, 1u << 4, 1u << 8, 1u << 1, 1u << 2, 1u << 6}) {
     HandleGuard h;
     EXPECT_FAILS(-EINVAL, ipcshm_attach(posix.id.c_str(), bad, h.out()));
     EXPECT_FAILS(-EINVAL, ipcshm_attach(sysv.id.c_str(), bad, h.out()));

@@ -4,6 +4,7 @@
 // socketpair and over a named socket; sealing; another user; hostile messages.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -445,6 +446,42 @@ TEST(Recv, HostileMessagesAreEBADMSGAndLeakNoDescriptor) {
   close(bait);
 }
 
+// A good frame that carries the object's descriptor and more (a second object,
+// a pipe, the same descriptor again, up to more than the receiver takes): the
+// message is -EBADMSG, nothing is mapped, and every descriptor that arrived is
+// closed, on every socket type.
+TEST(Recv, ExtraDescriptorsWithAGoodFrameAreRefusedAndClosed) {
+  HandleGuard obj, other;
+  ASSERT_EQ(1, ipcshm_create("memfd:extra", 4096, 0600, 0, obj.out()));
+  ASSERT_EQ(1, ipcshm_create("memfd:other", 4096, 0600, 0, other.out()));
+  const int a = ipcshm_fd(obj.get());
+  const int b = ipcshm_fd(other.get());
+  int p[2];
+  ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+  const int before = open_fd_count();
+  const std::vector<std::vector<int>> sets = {{a, b}, {a, p[0]}, {a, a, a}, {p[1], a}, {a, b, p[0], p[1]}};
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
+    for (const auto& fds : sets) {
+      {
+        SocketPair sp(type);
+        Frame good;
+        ASSERT_EQ(16, send_raw(sp.fd[0], &good, sizeof good, fds));
+        HandleGuard h;
+        EXPECT_EQ(-EBADMSG, ipcshm_recv(sp.fd[1], 0, h.out()))
+            << fds.size() << " descriptors, type " << type << ": " << ipcshm_last_error();
+        EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "descriptors"))
+            << ipcshm_last_error();
+        EXPECT_EQ(nullptr, h.get());
+      }
+      EXPECT_EQ(before, open_fd_count()) << "a received descriptor leaked";
+    }
+  }
+  close(a);
+  close(b);
+  close(p[0]);
+  close(p[1]);
+}
+
 TEST(Recv, AGoodFrameWithAPipeIsRefused) {
   int fds[2];
   ASSERT_EQ(0, pipe2(fds, O_CLOEXEC));
@@ -475,4 +512,119 @@ TEST(Recv, ClosedPeerAndNonSockets) {
   SocketPair nb(SOCK_STREAM | SOCK_NONBLOCK);
   EXPECT_EQ(-EAGAIN, ipcshm_recv(nb.fd[1], 0, h.out()));
   EXPECT_EQ(nullptr, h.get());
+}
+
+// ---------------------------------------------------------------------------
+// What a descriptor from ipcshm_fd or ipcshm_send carries: a new open file of
+// the object, not the handle's, so no lock of the handle's goes with it.
+
+// 1.1 handed out a duplicate of the handle's own descriptor: a flock(LOCK_UN)
+// on it ended the handle's shared lock, the live object looked dead, and the
+// next attacher removed it (and a create made a second object of the name).
+TEST(FdLocks, UnlockingTheHandedOutDescriptorLeavesTheObjectAlive) {
+  const std::string name = unique_name("fd-unlock");
+  RemoveGuard rm(name);
+  HandleGuard h;
+  ASSERT_EQ(1, ipcshm_create(name.c_str(), 4096, 0600, 0, h.out())) << ipcshm_last_error();
+  fill_pattern(ipcshm_pointer(h.get()), 4096, 3);
+  const int fd = ipcshm_fd(h.get());
+  ASSERT_GE(fd, 0) << ipcshm_last_error();
+  // Ordinary user code that serialises with flock on the descriptor it was given.
+  ASSERT_EQ(0, flock(fd, LOCK_EX | LOCK_NB) == 0 ? -1 : 0)
+      << "an exclusive lock was granted: the descriptor shares the handle's lock";
+  ASSERT_EQ(0, flock(fd, LOCK_UN));
+  close(fd);
+  int status = run_in_child([&] {
+    ipcshm_t* a = nullptr;
+    if (ipcshm_attach(name.c_str(), 0, &a) != 0) return 1;  // taken for dead
+    bool same = has_pattern(ipcshm_pointer(a), 4096, 3);
+    ipcshm_detach(a);
+    ipcshm_t* c = nullptr;
+    int rc = ipcshm_create(name.c_str(), 4096, 0600, IPCSHM_OPEN_OR_CREATE, &c);
+    if (c) ipcshm_detach(c);
+    if (rc != 0) return 2;  // a second object under the same name
+    return same ? 0 : 3;
+  });
+  EXPECT_TRUE(exited_with(status, 0)) << describe_status(status)
+                                      << " (1: the live object was removed; 2: re-created)";
+  EXPECT_TRUE(posix_exists(name));
+}
+
+// The same through a peer that takes the descriptor with a plain recvmsg, not
+// ipcshm_recv, and holds an exclusive flock on it: attachers are not hung,
+// and the object's life is not the peer's to end.
+TEST(FdLocks, APeerLockingTheSentDescriptorNeitherHangsNorKills) {
+  const std::string name = unique_name("fd-peer-lock");
+  RemoveGuard rm(name);
+  HandleGuard h;
+  ASSERT_EQ(1, ipcshm_create(name.c_str(), 4096, 0600, 0, h.out())) << ipcshm_last_error();
+  SocketPair sp;
+  ASSERT_EQ(0, ipcshm_send(sp.fd[0], h.get())) << ipcshm_last_error();
+  Pipe result;
+  ASSERT_TRUE(result.ok());
+  Child peer([&] {
+    char buf[16];
+    struct iovec iov = {buf, sizeof buf};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (recvmsg(sp.fd[1], &msg, 0) != 16) return 1;
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
+    // Not granted while the sender's handle holds its shared lock.
+    char got = flock(fd, LOCK_EX | LOCK_NB) == 0 ? 'X' : 'w';
+    flock(fd, LOCK_UN);  // and whatever it tries, the handle's lock stays
+    result.put_byte(got);
+    pause();
+    return 0;
+  });
+  char got = 0;
+  ASSERT_TRUE(result.get(&got, 1));
+  EXPECT_EQ('w', got) << "the peer's descriptor shares the sender's lock";
+  HandleGuard a;
+  EXPECT_EQ(0, ipcshm_attach(name.c_str(), 0, a.out())) << ipcshm_last_error();
+  EXPECT_TRUE(posix_exists(name));
+}
+
+// A memfd that is not sealed against shrinking can be truncated by its sender
+// under the receiver's mapping (SIGBUS): refused unless the caller accepts it
+// with IPCSHM_UNSEALED. The forged frame is exactly ipcshm_send's.
+TEST(FdSeals, AnUnsealedMemfdIsRefusedUnlessAccepted) {
+  const int before = open_fd_count();
+  int raw = memfd_create("forged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  ASSERT_GE(raw, 0);
+  ASSERT_EQ(0, ftruncate(raw, 8192));
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
+    SocketPair sp(type);
+    Frame good;
+    ASSERT_EQ(16, send_raw(sp.fd[0], &good, sizeof good, {raw}));
+    HandleGuard h;
+    EXPECT_EQ(-EPERM, ipcshm_recv(sp.fd[1], 0, h.out())) << "type " << type;
+    EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "F_SEAL_SHRINK")) << ipcshm_last_error();
+    EXPECT_EQ(nullptr, h.get());
+  }
+  {
+    HandleGuard h;
+    EXPECT_EQ(-EPERM, ipcshm_attach_fd(raw, 0, h.out()));
+    EXPECT_EQ(nullptr, h.get());
+    // Accepted on purpose: mapped, and the risk is the caller's.
+    ASSERT_EQ(0, ipcshm_attach_fd(raw, IPCSHM_UNSEALED, h.out())) << ipcshm_last_error();
+    EXPECT_EQ(8192u, ipcshm_size(h.get()));
+    SocketPair sp;
+    Frame good;
+    ASSERT_EQ(16, send_raw(sp.fd[0], &good, sizeof good, {raw}));
+    HandleGuard r;
+    ASSERT_EQ(0, ipcshm_recv(sp.fd[1], IPCSHM_UNSEALED, r.out())) << ipcshm_last_error();
+  }
+  // Sealed, the same descriptor is accepted.
+  ASSERT_EQ(0, fcntl(raw, F_ADD_SEALS, F_SEAL_SHRINK));
+  {
+    HandleGuard h;
+    EXPECT_EQ(0, ipcshm_attach_fd(raw, 0, h.out())) << ipcshm_last_error();
+  }
+  close(raw);
+  EXPECT_EQ(before, open_fd_count()) << "a refused descriptor leaked";
 }

@@ -98,6 +98,38 @@ TEST(IdsValid, ValidButMissingIdsAreEnoentNotEinval) {
   }
 }
 
+// The ends of the decimal range are keys, and each names the segment of its
+// hex spelling: 2^32-1 and -1 are 0xffffffff, -2^31 and 2^31 are 0x80000000.
+TEST(IdsValid, DecimalKeysAtTheEndsOfTheRangeNameTheirHexKey) {
+  struct Alias {
+    int32_t key;
+    std::vector<std::string> spellings;
+  };
+  const std::vector<Alias> aliases = {
+      {-1, {"key:-1", "key:4294967295", "key:0xffffffff", "key:0xFFFFFFFF"}},
+      {INT32_MIN, {"key:-2147483648", "key:2147483648", "key:0x80000000"}},
+      {INT32_MAX, {"key:2147483647", "key:0x7fffffff"}},
+      {1, {"key:1", "key:0x1", "key:0x00000001"}},
+  };
+  int checked = 0;
+  for (const Alias& a : aliases) {
+    if (shmget(a.key, 0, 0) >= 0 || errno != ENOENT) continue;  // in use here
+    RemoveGuard rg(a.spellings.front());
+    HandleGuard h;
+    ASSERT_EQ(1, ipcshm_create(a.spellings.front().c_str(), 4096, 0600, IPCSHM_PERSISTENT,
+                               h.out()))
+        << a.spellings.front() << ": " << ipcshm_last_error();
+    for (const std::string& id : a.spellings) {
+      ipcshm_info_t info = fresh_info();
+      ASSERT_EQ(0, ipcshm_info(id.c_str(), &info)) << id << ": " << ipcshm_last_error();
+      EXPECT_EQ(a.key, info.key) << id;
+      EXPECT_EQ("shmid:" + std::to_string(info.shmid), id_of(h.get())) << id;
+    }
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "every key of the table is in use on this machine";
+}
+
 TEST(IdsValid, HexAndDecimalKeysNameTheSameSegment) {
   // key 0x1234 == 4660, as the header's example says, if that key is free here.
   std::vector<int32_t> keys;
@@ -202,6 +234,17 @@ std::vector<BadId> bad_ids() {
       {"key:0x", key},
       {"key:0", {"key", "private"}},
       {"key:0x1ffffffff", key},
+      {"key:0x100000000", key},       // 2^32: nine hex digits
+      {"key:0xfffffffff", key},
+      {"key:0x000000001", key},       // nine digits, even if zeros lead
+      // The decimal range is int32's and uint32's (-2^31 .. 2^32-1): one past
+      // either end would wrap to another key (2^32 to 0, IPC_PRIVATE; 2^32+1 to 1).
+      {"key:4294967296", key},
+      {"key:4294967297", key},
+      {"key:-2147483649", key},
+      {"key:99999999999", key},
+      {"key:-99999999999", key},
+      {"key:18446744073709551616", key},
       {"key:-", key},
       {"key: 4660", key},
       {"key:+4660", key},

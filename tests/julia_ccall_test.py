@@ -2,17 +2,24 @@
 """Checks the Julia module against the C library it calls, since Julia itself
 cannot run here: every ccall names a symbol the library exports, passes as many
 arguments as the C prototype takes, with Julia types that match the C types, and
-ShmInfo has the fields of ipcshm_info_t in the same order and widths. Also: every
-function of the header has a ccall in the module (but for the few it leaves out
-on purpose, listed below), the module's flag constants have the header's values,
-and its element type table (ELEMENT_TYPES) has the codes of the header's
+InfoStruct has the fields of ipcshm_info_t in the same order and widths. Also:
+every function of the header has a ccall in the module (but for the few it leaves
+out on purpose, listed below); every file of the source directory is included by
+the module file; the library constant is the library's SONAME;
+every `const NAME = T(value)` of the module is checked: libipcshm's flags and
+kinds against the header, System V constants (IPC_CREAT, SHM_RDONLY, S_IRUSR,
+...) against the C headers of this machine, with the Julia types IPC.jl gives
+them; and the element type table (ELEMENT_TYPES) has the codes of the header's
 IPCSHM_INT8 .. IPCSHM_COMPLEX128 enum, each with the Julia type of that name.
 
-usage: julia_ccall_test.py HEADER JULIA_FILE LIBRARY
+usage: julia_ccall_test.py HEADER LIBRARY CC JULIA_SRC_DIR
 """
+import glob
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 C_TO_JULIA = {
     "const char *": {"Cstring"},
@@ -28,7 +35,7 @@ C_TO_JULIA = {
     "ipcshm_t *": {"Ptr{Cvoid}"},
     "const ipcshm_t *": {"Ptr{Cvoid}"},
     "ipcshm_t **": {"Ptr{Ptr{Cvoid}}", "Ref{Ptr{Cvoid}}"},
-    "ipcshm_info_t *": {"Ref{ShmInfo}", "Ptr{ShmInfo}"},
+    "ipcshm_info_t *": {"Ref{InfoStruct}", "Ptr{InfoStruct}"},
     "int32_t *": {"Ref{Int32}", "Ptr{Int32}"},
     "void **": {"Ref{Ptr{Cvoid}}", "Ptr{Ptr{Cvoid}}"},
     "uint32_t *": {"Ref{UInt32}", "Ptr{UInt32}"},
@@ -40,14 +47,27 @@ C_TO_JULIA = {
 # Functions of the header that the module does not call, and why.
 NOT_WRAPPED = {
     "ipcshm_strerror": "Julia has Libc.strerror",
-    "ipcshm_sysv_get": "low-level System V: not part of the module",
-    "ipcshm_sysv_attach": "low-level System V",
-    "ipcshm_sysv_detach": "low-level System V",
-    "ipcshm_sysv_ctl": "low-level System V",
-    "ipcshm_sysv_remove": "low-level System V",
-    "ipcshm_sysv_shmid_ds_size": "low-level System V",
-    "ipcshm_ftok": "low-level System V",
 }
+
+# System constants the module defines under IPC.jl's names, with the Julia type
+# IPC.jl gives each (its deps/gencode.c: Cint for the IPC_*/SHM_* commands and
+# flags, mode_t (UInt32 on Linux) for permission bits, key_t (Int32) for
+# IPC_PRIVATE). Their values come from this machine's C headers.
+SYSTEM_CONSTANTS = {
+    "IPC_PRIVATE": "Int32", "IPC_CREAT": "Cint", "IPC_EXCL": "Cint",
+    "IPC_RMID": "Cint", "IPC_SET": "Cint", "IPC_STAT": "Cint", "IPC_INFO": "Cint",
+    "SHM_RDONLY": "Cint", "SHM_REMAP": "Cint", "SHM_EXEC": "Cint",
+    "SHM_LOCK": "Cint", "SHM_UNLOCK": "Cint", "SHM_STAT": "Cint", "SHM_INFO": "Cint",
+    "S_IRWXU": "UInt32", "S_IRUSR": "UInt32", "S_IWUSR": "UInt32", "S_IXUSR": "UInt32",
+    "S_IRWXG": "UInt32", "S_IRGRP": "UInt32", "S_IWGRP": "UInt32", "S_IXGRP": "UInt32",
+    "S_IRWXO": "UInt32", "S_IROTH": "UInt32", "S_IWOTH": "UInt32", "S_IXOTH": "UInt32",
+}
+
+# Constants of the module's own, with their only allowed value.
+OWN_CONSTANTS = {"MASKMODE": 0o777}
+
+# The SONAME that ccall names the library by.
+SONAME = "libipcshm.so.1"
 
 # The Julia type of each element code of the header, by its C name.
 ELEMENT_JULIA = {
@@ -138,10 +158,13 @@ def exported(lib):
     return {l.split()[-1].split("@")[0] for l in out.splitlines() if l.strip()}
 
 
-def shminfo_fields(path):
-    src = open(path).read()
-    body = re.search(r"mutable struct ShmInfo\n(.*?)\n\s*ShmInfo\(\)", src, re.S).group(1)
-    return [tuple(f.strip().split("::")) for f in body.strip().splitlines()]
+def info_struct_fields(sources):
+    """The fields of `mutable struct InfoStruct` (the module's ipcshm_info_t)."""
+    for path, src in sources:
+        m = re.search(r"^mutable struct InfoStruct\n(.*?)\n\s*InfoStruct\(\)", src, re.S | re.M)
+        if m:
+            return [tuple(f.strip().split("::")) for f in m.group(1).strip().splitlines()]
+    raise AssertionError("no `mutable struct InfoStruct` in the module")
 
 
 def c_info_fields(header):
@@ -183,21 +206,57 @@ def c_enums(header):
     return values
 
 
-def julia_flags(path):
-    """The module's `const NAME = UInt32(1) << k` and `const NAME = UInt32(k)`."""
+def julia_constants(sources):
+    """Every `const NAME = T(value)` and `const NAME = T(value) << k` of the
+    module: {NAME: (T, value, where)}."""
     out = {}
-    for m in re.finditer(r"^const (\w+) = UInt32\((\d+)\)(?: << (\d+))?$",
-                         open(path).read(), flags=re.M):
-        out[m.group(1)] = int(m.group(2)) << int(m.group(3) or 0)
+    for path, src in sources:
+        for m in re.finditer(r"^const (\w+) = (\w+)\(((?:0x|0o|0b)?[0-9a-fA-F_]+)\)(?: << (\d+))?$",
+                             src, flags=re.M):
+            line = src.count("\n", 0, m.start()) + 1
+            value = int(m.group(3), 0) << int(m.group(4) or 0)
+            out[m.group(1)] = (m.group(2), value, f"{path}:{line}")
     return out
 
 
-def julia_element_table(path):
+def system_constant_values(cc, names):
+    """The values of `names` in this machine's C headers, from a C program."""
+    prog = ["#include <stdio.h>", "#include <sys/ipc.h>", "#include <sys/shm.h>",
+            "#include <sys/stat.h>", "int main(void) {"]
+    prog += [f'  printf("{n} %lld\\n", (long long)({n}));' for n in sorted(names)]
+    prog += ["  return 0;", "}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "constants.c"), os.path.join(tmp, "constants")
+        with open(src, "w") as f:
+            f.write("\n".join(prog) + "\n")
+        subprocess.run([cc, "-D_GNU_SOURCE", "-o", exe, src], check=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    return {n: int(v) for n, v in (line.split() for line in out.splitlines())}
+
+
+def soname(lib):
+    out = subprocess.run(["readelf", "-d", lib], check=True, capture_output=True,
+                         text=True).stdout
+    m = re.search(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]", out)
+    return m.group(1) if m else None
+
+
+def julia_library_constant(sources):
+    for path, src in sources:
+        m = re.search(r'^const libipcshm = "([^"]*)"$', src, flags=re.M)
+        if m:
+            return m.group(1)
+    return None
+
+
+def julia_element_table(sources):
     """(Julia type, code, C name) of each line of the ELEMENT_TYPES table."""
-    src = open(path).read()
-    m = re.search(r"^const ELEMENT_TYPES = \((.*?)^\)", src, flags=re.S | re.M)
-    if not m:
-        raise AssertionError(f"{path}: no ELEMENT_TYPES table")
+    for path, src in sources:
+        m = re.search(r"^const ELEMENT_TYPES = \((.*?)^\)", src, flags=re.S | re.M)
+        if m:
+            break
+    else:
+        raise AssertionError("no ELEMENT_TYPES table in the module")
     rows = []
     for line in m.group(1).strip().splitlines():
         lm = re.fullmatch(r"\s*(\w+)\s*=>\s*(\d+),\s*#\s*(IPCSHM_\w+)\s*", line)
@@ -208,13 +267,26 @@ def julia_element_table(path):
 
 
 def main():
-    header, jl, lib = sys.argv[1:4]
+    header, lib, cc, srcdir = sys.argv[1:5]
+    files = sorted(glob.glob(os.path.join(srcdir, "*.jl")))
+    sources = [(path, open(path).read()) for path in files]
     protos = c_prototypes(header)
     symbols = exported(lib)
     errors = []
-    calls = julia_ccalls(jl)
-    for line, name, ret, argtypes, values in calls:
-        where = f"{jl}:{line} {name}"
+    main_file = os.path.join(srcdir, "IpcShm.jl")
+    included = re.findall(r'^include\("([^"]+)"\)$', open(main_file).read(), flags=re.M)
+    for path in files:
+        base = os.path.basename(path)
+        if path != main_file and included.count(base) != 1:
+            errors.append(f"{path}: included {included.count(base)} times by {main_file}")
+    for base in sorted(set(included) - {os.path.basename(p) for p in files}):
+        errors.append(f"{main_file} includes {base}, which is not in {srcdir}")
+    calls = []
+    for path, _ in sources:
+        calls += [(f"{path}:{line}", name, ret, argtypes, values)
+                  for line, name, ret, argtypes, values in julia_ccalls(path)]
+    for where, name, ret, argtypes, values in calls:
+        where = f"{where} {name}"
         if name not in symbols:
             errors.append(f"{where}: not exported by {lib}")
         if name not in protos:
@@ -232,30 +304,51 @@ def main():
                 errors.append(f"{where}: argument {i + 1} is {jt}, C has {ct}")
 
     widths = {"uint32_t": "UInt32", "int32_t": "Int32", "uint64_t": "UInt64", "int64_t": "Int64"}
-    jfields = shminfo_fields(jl)
+    jfields = info_struct_fields(sources)
     cfields = [(n, widths[t]) for n, t in c_info_fields(header)]
     if jfields != cfields:
-        errors.append(f"ShmInfo fields {jfields} differ from ipcshm_info_t {cfields}")
+        errors.append(f"InfoStruct fields {jfields} differ from ipcshm_info_t {cfields}")
 
     called = {name for _, name, _, _, _ in calls}
     for name in sorted(set(protos) - called - set(NOT_WRAPPED)):
-        errors.append(f"{name}: declared in {header} but no ccall in {jl}")
+        errors.append(f"{name}: declared in {header} but no ccall in the module")
     for name in sorted(set(NOT_WRAPPED) & called):
-        errors.append(f"{name}: listed as not wrapped, but {jl} calls it")
+        errors.append(f"{name}: listed as not wrapped, but the module calls it")
+
+    libconst = julia_library_constant(sources)
+    if libconst != SONAME:
+        errors.append(f"const libipcshm is {libconst!r}, expected the SONAME {SONAME!r}")
+    if soname(lib) != SONAME:
+        errors.append(f"{lib} has SONAME {soname(lib)!r}, the module names {SONAME!r}")
 
     enums = c_enums(header)
-    flags = julia_flags(jl)
-    for name, value in sorted(flags.items()):
+    consts = julia_constants(sources)
+    system = system_constant_values(cc, SYSTEM_CONSTANTS)
+    checked = 0
+    for name, (jtype, value, where) in sorted(consts.items()):
         cname = "IPCSHM_" + name
-        if cname not in enums:
-            errors.append(f"{jl}: const {name} has no {cname} in {header}")
-        elif enums[cname] != value:
-            errors.append(f"{jl}: const {name} = {value}, {header} has {cname} = {enums[cname]}")
+        if cname in enums and cname not in ELEMENT_JULIA:
+            if enums[cname] != value:
+                errors.append(f"{where}: const {name} = {value}, {header} has {cname} = {enums[cname]}")
+        elif name in SYSTEM_CONSTANTS:
+            if system[name] != value:
+                errors.append(f"{where}: const {name} = {value}, the C headers say {system[name]}")
+            if jtype != SYSTEM_CONSTANTS[name]:
+                errors.append(f"{where}: const {name} is a {jtype}, IPC.jl's is a {SYSTEM_CONSTANTS[name]}")
+        elif name in OWN_CONSTANTS:
+            if OWN_CONSTANTS[name] != value:
+                errors.append(f"{where}: const {name} = {value}, expected {OWN_CONSTANTS[name]}")
+        else:
+            errors.append(f"{where}: const {name} is checked against nothing: add it to a table of this test")
+            continue
+        checked += 1
+    for name in sorted(set(SYSTEM_CONSTANTS) - set(consts)):
+        errors.append(f"{name}: no constant of that name in the module")
     for cname in sorted(set(enums) - set(ELEMENT_JULIA)):
-        if cname[len("IPCSHM_"):] not in flags:
-            errors.append(f"{cname}: no constant {cname[len('IPCSHM_'):]} in {jl}")
+        if cname[len("IPCSHM_"):] not in consts:
+            errors.append(f"{cname}: no constant {cname[len('IPCSHM_'):]} in the module")
 
-    table = julia_element_table(jl)
+    table = julia_element_table(sources)
     ccodes = {n: v for n, v in enums.items() if n in ELEMENT_JULIA}
     if set(ccodes) != set(ELEMENT_JULIA):
         errors.append(f"element enum of {header}: {sorted(ccodes)}, expected {sorted(ELEMENT_JULIA)}")
@@ -276,9 +369,9 @@ def main():
 
     for e in errors:
         print("FAIL:", e)
-    print(f"{len(calls)} ccalls of {len(called)} functions checked against "
-          f"{len(protos)} prototypes, {len(cfields)} ShmInfo fields, {len(flags)} flag "
-          f"and kind constants, {len(table)} element codes: {len(errors)} problems")
+    print(f"{len(calls)} ccalls of {len(called)} functions in {len(files)} files checked "
+          f"against {len(protos)} prototypes, {len(cfields)} InfoStruct fields, "
+          f"{checked} constants, {len(table)} element codes: {len(errors)} problems")
     return 1 if errors else 0
 
 

@@ -10,12 +10,16 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -670,6 +674,87 @@ TEST(LifetimeRemove, AnObjectAlreadyGoneIsZero) {
   EXPECT_EQ(0, ipcshm_remove(("shmid:" + std::to_string(shmid)).c_str())) << ipcshm_last_error();
 }
 
+// ---------------------------------------------------------------------------
+// An attach that fails after joining a volatile object leaves as a detach
+// does. 1.1 closed the descriptor without asking whether it was the last user:
+// when the other users had gone meanwhile, the object stayed with none (a
+// 256 MiB one, in the review). Here the attacher maps 64 MiB with
+// IPCSHM_PREFAULT|IPCSHM_LOCKED past its RLIMIT_MEMLOCK (as nobody: root is not
+// bound by it), and the creator detaches while it populates the pages.
+
+// How many flock(2) locks /proc/locks shows on the file `path`.
+int flock_count(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  char want[64];
+  std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino));
+  std::ifstream in("/proc/locks");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.find("FLOCK") != std::string::npos && line.find(" -> ") == std::string::npos &&
+        line.find(want) != std::string::npos)
+      ++n;
+  }
+  return n;
+}
+
+TEST(LifetimePosix, AFailedAttachThatWasTheLastUserRemovesTheObject) {
+  if (testutil::kUnderAsan) GTEST_SKIP() << "mlock is a no-op under AddressSanitizer";
+  if (::geteuid() != 0 || testutil::nobody_uid() == static_cast<uid_t>(-1))
+    GTEST_SKIP() << "needs root and a nobody user (root is not bound by RLIMIT_MEMLOCK)";
+  constexpr uint64_t kBig = 64ull << 20;
+  bool raced = false;
+  for (int attempt = 0; attempt < 5 && !raced; ++attempt) {
+    // Both users are nobody: only an object's owner may remove its name.
+    const std::string name = unique_name("failed-attach");
+    RemoveGuard rm(name);
+    Pipe created, go, outcome;
+    ASSERT_TRUE(created.ok() && go.ok() && outcome.ok());
+    Child creator([&] {
+      if (!testutil::drop_to_nobody()) return 90;
+      ipcshm_t* h = nullptr;
+      if (ipcshm_create(name.c_str(), kBig, 0600, 0, &h) != 1) return 1;
+      created.put_byte();
+      if (!go.get_byte()) return 2;
+      if (ipcshm_detach(h) != 0) return 3;
+      // 'k': the name outlived this detach, so another user held the object.
+      outcome.put_byte(posix_exists(name) ? 'k' : 'r');
+      return 0;
+    });
+    ASSERT_TRUE(created.get_byte()) << describe_status(creator.wait());
+    Child attacher([&] {
+      struct rlimit small = {64 << 10, 64 << 10};
+      if (::setrlimit(RLIMIT_MEMLOCK, &small) != 0) return 90;
+      if (!testutil::drop_to_nobody()) return 90;
+      ipcshm_t* a = nullptr;
+      int rc = ipcshm_attach(name.c_str(), IPCSHM_PREFAULT | IPCSHM_LOCKED, &a);
+      if (rc == 0) return 1;  // mapped and locked after all
+      return rc == -ENOMEM || rc == -EPERM ? 0 : 2;
+    });
+    ASSERT_TRUE(attacher.started());
+    // Once the attacher has joined (a second shared flock), the creator leaves.
+    const std::string path = "/dev/shm" + name;
+    for (int i = 0; i < 200000 && flock_count(path) < 2; ++i) {
+      int status;
+      if (::waitpid(attacher.pid(), &status, WNOHANG) != 0) break;
+    }
+    go.put_byte();
+    char how = 0;
+    ASSERT_TRUE(outcome.get(&how, 1)) << describe_status(creator.wait());
+    EXPECT_TRUE(exited_with(creator.wait(), 0));
+    int status = attacher.wait();
+    ASSERT_TRUE(exited_with(status, 0)) << describe_status(status)
+                                        << " (1: not refused; 2: not -ENOMEM/-EPERM)";
+    if (how != 'k') continue;  // the attacher was gone first: no race to judge
+    raced = true;
+    EXPECT_FALSE(posix_exists(name))
+        << "the failed attacher was the last user and left the object behind";
+  }
+  if (!raced) GTEST_SKIP() << "the creator never detached while the attacher held its lock";
+}
+
 }  // namespace
 
 namespace {
@@ -702,5 +787,4 @@ TEST(Lifetime, CreatorDyingBeforeSizingLeavesNothingToWaitFor) {
   EXPECT_EQ(1, ipcshm_create(name.c_str(), 64, 0600, IPCSHM_OPEN_OR_CREATE, h.out()))
       << ipcshm_last_error();
 }
-
 }  // namespace

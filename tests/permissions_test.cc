@@ -204,16 +204,17 @@ TEST_P(Permissions, ChmodByAnotherUserFails) {
   ASSERT_NO_FATAL_FAILURE(create(0644));
   const std::string id = id_;
   const bool posix = GetParam() == Kind::Posix;
-  // 0644: the object can be read, the change is refused: POSIX fchmod and
-  // System V IPC_SET by a non-owner are both EPERM.
+  // 0644: the object can be read, the change is refused. The kernel says EPERM
+  // for POSIX fchmod and System V IPC_SET by a non-owner; the library reports
+  // every lack of permission as -EACCES (SPEC §5), for both kinds alike.
   int status = run_in_child([&] {
     if (!drop_to_nobody()) return kCannotDrop;
     int rc = ipcshm_chmod(id.c_str(), 0666);
-    if (rc != -EPERM) return 1;
-    if (ipcshm_last_error()[0] == '\0') return 2;
+    if (rc != -EACCES) return 1;
+    if (std::strstr(ipcshm_last_error(), "owner") == nullptr) return 2;
     return kOk;
   });
-  EXPECT_TRUE(exited_with(status, kOk)) << describe_status(status) << " (1: not -EPERM)";
+  EXPECT_TRUE(exited_with(status, kOk)) << describe_status(status) << " (1: not -EACCES)";
   EXPECT_EQ(0644u, mode_now()) << "another user changed the mode";
 
   // 0600: a POSIX object must be opened (read permission) before fchmod: EACCES.
@@ -222,14 +223,31 @@ TEST_P(Permissions, ChmodByAnotherUserFails) {
     if (!drop_to_nobody()) return kCannotDrop;
     int rc = ipcshm_chmod(id.c_str(), 0666);
     if (ipcshm_last_error()[0] == '\0') return 3;
-    if (posix) return rc == -EACCES ? kOk : 1;
-    // System V: IPC_SET by a non-owner is EPERM; an implementation that reads the
-    // segment first (IPC_STAT) meets EACCES before that. Either refuses.
-    return rc == -EPERM || rc == -EACCES ? kOk : 2;
+    return rc == -EACCES ? kOk : 1;
   });
-  EXPECT_TRUE(exited_with(status, kOk))
-      << describe_status(status) << (posix ? " (1: not -EACCES)" : " (2: not -EPERM/-EACCES)");
+  EXPECT_TRUE(exited_with(status, kOk)) << describe_status(status) << " (1: not -EACCES)";
   EXPECT_EQ(0600u, mode_now()) << "another user changed the mode";
+  (void)posix;
+}
+
+// Removing another user's object is -EACCES for both kinds (the kernel says
+// EPERM for both: unlink in sticky /dev/shm, IPC_RMID by a non-owner), and
+// the object stays, whatever mode it has.
+TEST_P(Permissions, RemoveByAnotherUserIsEaccesAndRemovesNothing) {
+  SKIP_UNLESS_ROOT_WITH_NOBODY();
+  ASSERT_NO_FATAL_FAILURE(create(0666));
+  const std::string id = id_;
+  int status = run_in_child([&] {
+    if (!drop_to_nobody()) return kCannotDrop;
+    int rc = ipcshm_remove(id.c_str());
+    if (rc != -EACCES) return 1;
+    if (std::strstr(ipcshm_last_error(), "owner") == nullptr) return 2;
+    return kOk;
+  });
+  EXPECT_TRUE(exited_with(status, kOk)) << describe_status(status) << " (1: not -EACCES)";
+  ipcshm_info_t info = fresh_info();
+  EXPECT_EQ(0, ipcshm_info(id.c_str(), &info)) << "another user removed it: "
+                                                << ipcshm_last_error();
 }
 
 // ---------------------------------------------------------------------------
@@ -530,6 +548,114 @@ TEST(PermissionsOpenOrCreate, RefusesAnotherUsersSysvKeySegment) {
   EXPECT_EQ(static_cast<uint32_t>(nobody_uid()), info.cuid);
   EXPECT_EQ(0, ipcshm_remove(id.c_str())) << ipcshm_last_error();
   EXPECT_FALSE(sysv_exists(shmid));
+}
+
+// The attack of the 1.1 review: another user creates a System V segment and
+// gives it to the caller (IPC_SET uid); as its creator it keeps full access.
+// The caller's OPEN_OR_CREATE must not take it for its own.
+TEST(PermissionsOpenOrCreate, RefusesASysvSegmentAnotherUserCreatedAndGaveAway) {
+  SKIP_UNLESS_ROOT_WITH_NOBODY();
+  const uint64_t size = 3000;
+  const int32_t key = unique_key();
+  const std::string id = key_id(key);
+  RemoveGuard rm(id);
+  int status = run_in_child([&] {
+    if (!drop_to_nobody()) return kCannotDrop;
+    int shmid = ::shmget(key, size, IPC_CREAT | IPC_EXCL | 0600);
+    if (shmid < 0) return 1;
+    struct shmid_ds ds;
+    if (::shmctl(shmid, IPC_STAT, &ds) != 0) return 2;
+    ds.shm_perm.uid = 0;
+    ds.shm_perm.gid = 0;
+    if (::shmctl(shmid, IPC_SET, &ds) != 0) return 3;
+    return kOk;
+  });
+  ASSERT_TRUE(exited_with(status, kOk)) << describe_status(status);
+  ipcshm_info_t info = fresh_info();
+  ASSERT_EQ(0, ipcshm_info(id.c_str(), &info)) << ipcshm_last_error();
+  ASSERT_EQ(0u, info.uid);
+  ASSERT_EQ(static_cast<uint32_t>(nobody_uid()), info.cuid);
+  // The premise: its creator still reads and writes it, though root owns it 0600.
+  status = run_in_child([&] {
+    if (!drop_to_nobody()) return kCannotDrop;
+    ipcshm_t* h = nullptr;
+    if (ipcshm_attach(id.c_str(), 0, &h) != 0) return 1;
+    ipcshm_detach(h);
+    return kOk;
+  });
+  ASSERT_TRUE(exited_with(status, kOk)) << describe_status(status);
+
+  for (uint32_t flags : {0u, static_cast<uint32_t>(IPCSHM_PERSISTENT)}) {
+    ipcshm_t* const sentinel = reinterpret_cast<ipcshm_t*>(static_cast<uintptr_t>(0x40));
+    ipcshm_t* h = sentinel;
+    EXPECT_EQ(-EACCES, ipcshm_create(id.c_str(), size, 0600, flags | IPCSHM_OPEN_OR_CREATE, &h))
+        << "OPEN_OR_CREATE took a segment its creator can still read and write: "
+        << ipcshm_last_error();
+    EXPECT_EQ(sentinel, h);
+    EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "created by uid"))
+        << ipcshm_last_error();
+    if (h != sentinel) ipcshm_detach(h);
+  }
+  EXPECT_EQ(0, ipcshm_remove(id.c_str())) << ipcshm_last_error();
+}
+
+// The POSIX form: root has a 0666 object; nobody hard-links it under the name
+// root is about to use for a private object. Root's OPEN_OR_CREATE must not
+// attach it (nobody reads and writes it through its own name).
+TEST(PermissionsOpenOrCreate, RefusesAPosixObjectLinkedUnderTheCallersName) {
+  SKIP_UNLESS_ROOT_WITH_NOBODY();
+  for (uint32_t lifetime : {0u, static_cast<uint32_t>(IPCSHM_PERSISTENT)}) {
+    SCOPED_TRACE(testing::Message() << "lifetime flags " << lifetime);
+    const std::string shared = unique_name("shared");
+    const std::string mine = unique_name("mine");
+    RemoveGuard rm1(shared), rm2(mine);
+    HandleGuard h;
+    ASSERT_EQ(1, ipcshm_create(shared.c_str(), 4096, 0666, lifetime, h.out()))
+        << ipcshm_last_error();
+    int status = run_in_child([&] {
+      if (!drop_to_nobody()) return kCannotDrop;
+      if (::link(("/dev/shm" + shared).c_str(), ("/dev/shm" + mine).c_str()) != 0)
+        return errno == EPERM ? 10 : 1;
+      return kOk;
+    });
+    if (exited_with(status, 10))
+      GTEST_SKIP() << "fs.protected_hardlinks forbids the link here: the attack cannot happen";
+    ASSERT_TRUE(exited_with(status, kOk)) << describe_status(status);
+    for (uint32_t flags : {0u, static_cast<uint32_t>(IPCSHM_PERSISTENT)}) {
+      ipcshm_t* const sentinel = reinterpret_cast<ipcshm_t*>(static_cast<uintptr_t>(0x40));
+      ipcshm_t* other = sentinel;
+      EXPECT_EQ(-EACCES,
+                ipcshm_create(mine.c_str(), 4096, 0600, flags | IPCSHM_OPEN_OR_CREATE, &other))
+          << "OPEN_OR_CREATE took an object another user linked there: " << ipcshm_last_error();
+      EXPECT_EQ(sentinel, other);
+      if (other != sentinel) ipcshm_detach(other);
+    }
+    // Its own object, under its own single name, is still attached.
+    ::unlink(("/dev/shm" + mine).c_str());
+    HandleGuard again;
+    EXPECT_EQ(0, ipcshm_create(shared.c_str(), 4096, 0600, lifetime | IPCSHM_OPEN_OR_CREATE,
+                               again.out()))
+        << ipcshm_last_error();
+  }
+}
+
+// An existing volatile object cannot keep IPCSHM_PERSISTENT's promise: it is
+// refused (-EEXIST), not silently attached. The other way round is an attach
+// of what exists (a volatile caller of a persistent object), as documented.
+TEST(PermissionsOpenOrCreate, PersistentRequestRefusesAnExistingVolatileObject) {
+  const std::string name = unique_name("lifetimes");
+  RemoveGuard rm(name);
+  HandleGuard v;
+  ASSERT_EQ(1, ipcshm_create(name.c_str(), 4096, 0600, 0, v.out())) << ipcshm_last_error();
+  ipcshm_t* const sentinel = reinterpret_cast<ipcshm_t*>(static_cast<uintptr_t>(0x40));
+  ipcshm_t* h = sentinel;
+  EXPECT_EQ(-EEXIST, ipcshm_create(name.c_str(), 4096, 0600,
+                                   IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE, &h));
+  EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "volatile")) << ipcshm_last_error();
+  EXPECT_EQ(sentinel, h);
+  HandleGuard same;
+  EXPECT_EQ(0, ipcshm_create(name.c_str(), 4096, 0600, IPCSHM_OPEN_OR_CREATE, same.out()))
+      << ipcshm_last_error();
 }
 
 TEST(PermissionsOpenOrCreate, AnotherUserCanStillAttachItsOwnObject) {

@@ -3,9 +3,13 @@
 // sees the new size; System V, read-only handles and sealed objects refuse,
 // and a refused resize changes nothing.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include "test_util.hpp"
@@ -197,4 +201,131 @@ TEST(ResizeOther, NullAndDetachedHandles) {
   ASSERT_EQ(1, ipcshm_create("memfd:gone", 4096, 0600, 0, &h));
   ASSERT_EQ(0, ipcshm_detach(h));
   EXPECT_EQ(-EBADF, ipcshm_resize(h, 8192));
+}
+
+// ---------------------------------------------------------------------------
+// Shrinking a volatile POSIX object that others map would make their mappings
+// fault (SIGBUS) past the new end: -EBUSY while another handle, in this
+// process or another, is a user of it; allowed once the caller is alone.
+
+namespace {
+
+std::string volatile_object(HandleGuard* h, uint64_t size) {
+  std::string id = unique_name("shrink");
+  EXPECT_EQ(1, ipcshm_create(id.c_str(), size, 0600, 0, h->out())) << ipcshm_last_error();
+  fill_pattern(ipcshm_pointer(h->get()), size, 6);
+  return id;
+}
+
+}  // namespace
+
+TEST(ResizeShrink, AnotherHandleInThisProcessMakesItEbusy) {
+  HandleGuard a, b;
+  const std::string id = volatile_object(&a, 64 * 1024);
+  RemoveGuard rm(id);
+  ASSERT_EQ(0, ipcshm_attach(id.c_str(), 0, b.out())) << ipcshm_last_error();
+  EXPECT_EQ(-EBUSY, ipcshm_resize(b.get(), 4096));
+  EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "SIGBUS")) << ipcshm_last_error();
+  EXPECT_EQ(64u * 1024, ipcshm_size(b.get()));
+  // a's whole mapping is still backed: this read would fault otherwise.
+  EXPECT_TRUE(has_pattern(ipcshm_pointer(a.get()), 64 * 1024, 6));
+  // Growing is fine with others; shrinking too once alone.
+  EXPECT_EQ(0, ipcshm_resize(b.get(), 128 * 1024)) << ipcshm_last_error();
+  ASSERT_EQ(0, ipcshm_detach(a.release()));
+  EXPECT_EQ(0, ipcshm_resize(b.get(), 4096)) << ipcshm_last_error();
+  EXPECT_TRUE(has_pattern(ipcshm_pointer(b.get()), 4096, 6));
+  // Still a user after it: another process attaching it keeps it alive.
+  EXPECT_TRUE(posix_exists(id));
+  int status = run_in_child([&] {
+    ipcshm_t* h = nullptr;
+    if (ipcshm_attach(id.c_str(), 0, &h) != 0) return 1;
+    return ipcshm_size(h) == 4096 ? 0 : 2;
+  });
+  EXPECT_TRUE(exited_with(status, 0)) << describe_status(status);
+}
+
+TEST(ResizeShrink, AUserInAnotherProcessMakesItEbusyAndKeepsItsMemory) {
+  HandleGuard h;
+  const std::string id = volatile_object(&h, 64 * 1024);
+  RemoveGuard rm(id);
+  Pipe ready, done, verdict;
+  ASSERT_TRUE(ready.ok() && done.ok() && verdict.ok());
+  Child holder([&] {
+    ipcshm_t* a = nullptr;
+    if (ipcshm_attach(id.c_str(), IPCSHM_READONLY, &a) != 0) return 1;
+    ready.put_byte();
+    if (!done.get_byte()) return 2;
+    // Reads the last byte: SIGBUS if the object shrank under this mapping.
+    const char last = static_cast<const char*>(ipcshm_pointer(a))[64 * 1024 - 1];
+    verdict.put_byte(last == static_cast<char>(pattern_byte(64 * 1024 - 1, 6)) ? 'y' : 'n');
+    ipcshm_detach(a);
+    return 0;
+  });
+  ASSERT_TRUE(ready.get_byte()) << describe_status(holder.wait());
+  EXPECT_EQ(-EBUSY, ipcshm_resize(h.get(), 4096));
+  done.put_byte();
+  char v = 0;
+  EXPECT_TRUE(verdict.get(&v, 1)) << describe_status(holder.wait());
+  EXPECT_EQ('y', v);
+  EXPECT_TRUE(exited_with(holder.wait(), 0));
+  EXPECT_EQ(0, ipcshm_resize(h.get(), 4096)) << "alone again: " << ipcshm_last_error();
+}
+
+TEST(ResizeShrink, AnInheritedHandleCannotTellAndRefuses) {
+  HandleGuard h;
+  const std::string id = volatile_object(&h, 8192);
+  RemoveGuard rm(id);
+  ipcshm_t* raw = h.get();
+  int status = run_in_child([&] {
+    if (ipcshm_resize(raw, 4096) != -EBUSY) return 1;
+    return ipcshm_resize(raw, 16384) == 0 ? 0 : 2;  // growing is harmless
+  });
+  EXPECT_TRUE(exited_with(status, 0)) << describe_status(status);
+  EXPECT_TRUE(has_pattern(ipcshm_pointer(h.get()), 8192, 6));
+}
+
+// A user that /proc/locks does not show (a process of another pid namespace,
+// as in containers that share /dev/shm) is still found: the resizer's own
+// lock cannot turn exclusive. The resizer runs in a new pid and mount
+// namespace with its own /proc, so the test process's lock is hidden from it.
+TEST(ResizeShrink, AUserHiddenInAnotherPidNamespaceStillMakesItEbusy) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for namespaces";
+  HandleGuard h;
+  const std::string id = volatile_object(&h, 64 * 1024);
+  RemoveGuard rm(id);
+  int status = run_in_child([&] {
+    if (::unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) return 80;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 81;
+    pid_t pid = ::fork();
+    if (pid < 0) return 82;
+    if (pid == 0) {
+      if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        ::_exit(83);
+      auto flocks = [] {
+        int n = 0;
+        std::ifstream locks("/proc/locks");
+        std::string line;
+        while (std::getline(locks, line)) n += line.find("FLOCK") != std::string::npos;
+        return n;
+      };
+      ipcshm_t* a = nullptr;
+      if (ipcshm_attach(id.c_str(), 0, &a) != 0) ::_exit(1);
+      if (flocks() != 1) ::_exit(85);  // the other user's lock is not hidden here
+      int rc = ipcshm_resize(a, 4096);
+      // Still a user: the lock that the failed probe dropped was taken back.
+      const int after = flocks();
+      ipcshm_detach(a);
+      ::_exit(rc == -EBUSY ? (after == 1 ? 0 : 3) : 2);
+    }
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 84;
+  });
+  if (WIFEXITED(status) && WEXITSTATUS(status) >= 80)
+    GTEST_SKIP() << "namespaces are not available here (" << WEXITSTATUS(status) << ")";
+  EXPECT_TRUE(exited_with(status, 0))
+      << describe_status(status) << " (2: shrank under a hidden user; 3: lost its lock)";
+  EXPECT_TRUE(has_pattern(ipcshm_pointer(h.get()), 64 * 1024, 6));
+  EXPECT_TRUE(posix_exists(id));
 }

@@ -167,6 +167,36 @@ TEST(Threads, ConcurrentDetachesOfOneHandleSucceedOnce) {
   }
 }
 
+// The same promise under load: eight threads fail thousands of times, each
+// with ids of its own; every message a thread reads names its own id, the
+// pointer one thread holds is not rewritten by another's failure, and a new
+// thread starts with an empty message.
+TEST(Threads, LastErrorStaysWithItsThreadUnderConcurrentFailures) {
+  constexpr int kThreads = 8, kRounds = 2000;
+  std::atomic<int> wrong{0}, rewritten{0}, not_empty{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      if (ipcshm_last_error()[0] != '\0') ++not_empty;
+      const std::string mine = unique_name("mine-" + std::to_string(t));
+      for (int i = 0; i < kRounds; ++i) {
+        ipcshm_t* h = nullptr;
+        const std::string id = mine + "-" + std::to_string(i);
+        if (ipcshm_attach(id.c_str(), 0, &h) != -ENOENT) ++wrong;
+        const char* msg = ipcshm_last_error();
+        const std::string copy = msg;
+        if (copy.find(id) == std::string::npos) ++wrong;
+        std::this_thread::yield();  // others fail meanwhile
+        if (copy != msg) ++rewritten;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(0, wrong.load()) << "a thread read a message that is not its own";
+  EXPECT_EQ(0, rewritten.load()) << "another thread's failure rewrote this thread's message";
+  EXPECT_EQ(0, not_empty.load()) << "a new thread started with a message";
+}
+
 TEST(Threads, LastErrorIsPerThread) {
   const std::string missing = unique_name("missing");
   const std::string existing = unique_name("existing");

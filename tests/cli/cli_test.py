@@ -664,7 +664,9 @@ class CliTest(unittest.TestCase):
         self.assertTrue(os.path.exists(SHM + dead))
         r = run_nobody("rm", dead)
         self.assertEqual((r.returncode, r.stdout, r.stderr),
-                         (1, "", f'ipcshm: shm_unlink("{dead}"): Permission denied\n'))
+                         (1, "", f'ipcshm: shm_unlink("{dead}"): Permission denied '
+                                 "(only its owner or root may; the kernel says Operation "
+                                 "not permitted)\n"))
         r = run_nobody("chmod", f"shmid:{shmid}", "0644")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertEqual(sysv_table()[shmid]["perms"], "600")

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,6 +269,99 @@ TEST(Squatting, FifoInDevShmDoesNotHang) {
   });
   EXPECT_TRUE(exited_with(status, 0)) << describe_status(status) << " (SIGALRM: it hung)";
   ::unlink(("/dev/shm" + name).c_str());
+}
+
+// Another user plants a file with the volatile mark (the sticky bit) under a
+// name root will use, and holds an exclusive flock on it for as long as it
+// likes. 1.1 waited for the shared lock without bound: root's attach, create
+// and `ipcshm gc` hung for good. Every wait on a lock another user can hold is
+// bounded: -EBUSY, with a message that names the holder.
+TEST(Squatting, AnExclusiveFlockHeldByAnotherUserDoesNotHang) {
+  SKIP_UNLESS_ROOT_WITH_NOBODY();
+  const std::string name = unique_name("squat-flock");
+  RemoveGuard rm(name);
+  Pipe ready, done;
+  ASSERT_TRUE(ready.ok() && done.ok());
+  Child squatter([&] {
+    ready.close_read();
+    done.close_write();
+    if (!drop_to_nobody()) return kCannotDrop;
+    int fd = ::open(("/dev/shm" + name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return 1;
+    if (::fchmod(fd, 01666) != 0 || ::ftruncate(fd, kSize) != 0) return 2;
+    if (::flock(fd, LOCK_EX) != 0) return 3;
+    if (!ready.put_byte()) return 4;
+    char c;
+    (void)::read(done.read_fd(), &c, 1);
+    return 0;
+  });
+  ASSERT_TRUE(squatter.started());
+  ready.close_write();
+  done.close_read();
+  ASSERT_TRUE(ready.get_byte()) << describe_status(squatter.wait());
+  struct stat st;
+  ASSERT_EQ(0, ::stat(("/dev/shm" + name).c_str(), &st));
+  ASSERT_EQ(01666u, st.st_mode & 07777) << "the planted file lacks the volatile mark";
+
+  // Each call in a child with an alarm: a hang is a failure, not a stuck run.
+  const pid_t holder = squatter.pid();
+  int status = run_in_child([&] {
+    ::alarm(20);
+    ipcshm_t* h = nullptr;
+    for (uint32_t flags : {0u, static_cast<uint32_t>(IPCSHM_READONLY)}) {
+      if (ipcshm_attach(name.c_str(), flags, &h) != -EBUSY) return 1;
+      // The message names the holder, so that an administrator can act.
+      if (!std::strstr(ipcshm_last_error(), std::to_string(holder).c_str())) return 2;
+    }
+    // Not root's object: OPEN_OR_CREATE refuses it before any wait.
+    if (ipcshm_create(name.c_str(), kSize, 0600, IPCSHM_OPEN_OR_CREATE, &h) != -EACCES) return 3;
+    // An exclusive create sees a held (so live) object.
+    if (ipcshm_create(name.c_str(), kSize, 0600, 0, &h) != -EEXIST) return 4;
+    // Through a descriptor as well.
+    int fd = ::open(("/dev/shm" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 5;
+    int rc = ipcshm_attach_fd(fd, IPCSHM_READONLY, &h);
+    ::close(fd);
+    if (rc != -EBUSY) return 6;
+    return 0;
+  });
+  EXPECT_TRUE(exited_with(status, 0))
+      << describe_status(status) << " (SIGALRM: a call hung; 1: attach not -EBUSY; 2: the "
+      << "message does not name the holder; 3: OPEN_OR_CREATE; 4: create; 6: attach_fd)";
+  EXPECT_TRUE(posix_exists(name)) << "a live (held) object was removed";
+  done.close_write();
+  EXPECT_TRUE(exited_with(squatter.wait(), 0));
+  // Let go, the planted object has no user: it is reclaimed like any orphan.
+  HandleGuard h;
+  EXPECT_EQ(-ENOENT, ipcshm_attach(name.c_str(), 0, h.out())) << ipcshm_last_error();
+  EXPECT_FALSE(posix_exists(name));
+}
+
+// Another user's empty file under a name: OPEN_OR_CREATE says -EACCES at once
+// (not the caller's), not -EINVAL after waiting for a creator to size it.
+TEST(Squatting, AnotherUsersEmptyFileIsEacces) {
+  SKIP_UNLESS_ROOT_WITH_NOBODY();
+  for (mode_t mode : {0666, 01666}) {
+    SCOPED_TRACE(testing::Message() << "mode 0" << std::oct << mode);
+    const std::string name = unique_name("squat-empty");
+    RemoveGuard rm(name);
+    int status = run_in_child([&] {
+      if (!drop_to_nobody()) return kCannotDrop;
+      int fd = ::open(("/dev/shm" + name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0 || ::fchmod(fd, mode) != 0) return 1;
+      return 0;  // exits: a volatile-marked one is dead, a plain one is just there
+    });
+    ASSERT_TRUE(exited_with(status, 0)) << describe_status(status);
+    HandleGuard h;
+    int rc = ipcshm_create(name.c_str(), kSize, 0600, IPCSHM_OPEN_OR_CREATE, h.out());
+    if (mode & S_ISVTX) {
+      // A volatile-marked file nobody holds is an orphan: reclaimed, then created.
+      EXPECT_EQ(1, rc) << ipcshm_last_error();
+    } else {
+      EXPECT_EQ(-EACCES, rc) << ipcshm_last_error();
+      EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "belongs to uid"));
+    }
+  }
 }
 
 }  // namespace

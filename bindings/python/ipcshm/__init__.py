@@ -60,6 +60,7 @@ from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32, IPCSHM_UINT64,
                       ipcshm_info_t, library_path)
 from ._shared_memory import SharedMemory, _reattach
+from ._version import __version__
 
 # The names pickles and reprs use are ipcshm's, whichever module defines them
 # (a SharedMemory pickles as ipcshm._reattach(id, readonly)).

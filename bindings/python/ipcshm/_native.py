@@ -4,28 +4,28 @@ Nothing here is a second implementation: every operation is a call into
 libipcshm.so.1. The rest of the package (``ipcshm/__init__.py``) builds the
 Python surface on top of these names.
 
-Which library is loaded, in this order:
+Which library is loaded, as for any library that ctypes wraps:
 
 1. ``$IPCSHM_LIBRARY``, a path to the shared library (an error if it cannot be
    loaded: a path that was asked for is never silently replaced by another);
-2. a build directory of the source tree this package lives in: walking up from
-   this file to the directory that holds ``include/ipcshm.h`` and ``meson.build``,
-   the newest ``build*/src/libipcshm.so.1`` that is not a sanitizer build (an
-   ASan library cannot be loaded into an uninstrumented python3);
-3. ``libipcshm.so.1`` by its SONAME, through the dynamic loader's search path (an
-   installed library).
+2. otherwise ``libipcshm.so.1``, its SONAME, through the dynamic loader's search:
+   ``LD_LIBRARY_PATH``, the loader's cache (an installed library:
+   ``/usr/lib/<triplet>``, ``/usr/local/lib/<triplet>`` after ``ldconfig``).
 
-``library_path`` tells which one was loaded.
+Neither: an ``ImportError`` that names both and says what to install or set.
+``library_path`` tells the file that was loaded.
 """
 
 import ctypes
 import os
-import pathlib
 from ctypes import (POINTER, c_char_p, c_int, c_int32, c_int64, c_uint32, c_uint64,
                     c_void_p)
+from typing import Any, Dict, List, Tuple
 
 ENV_VAR = "IPCSHM_LIBRARY"
 SONAME = "libipcshm.so.1"
+# What provides SONAME on Debian (and the package for building against it).
+DEBIAN_PACKAGE = "libipcshm1"
 
 # Flags (uint32_t); 0 is the safe default: volatile, exclusive create, read-write.
 IPCSHM_READONLY = 1 << 0
@@ -35,6 +35,7 @@ IPCSHM_PREFAULT = 1 << 3
 IPCSHM_HUGEPAGES = 1 << 4          # since 1.1
 IPCSHM_LOCKED = 1 << 5
 IPCSHM_RESERVE = 1 << 6
+IPCSHM_UNSEALED = 1 << 7
 
 # Object kinds (ipcshm_info_t.kind).
 IPCSHM_KIND_POSIX = 1
@@ -56,6 +57,23 @@ IPCSHM_VERSION = ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8)
 
 class ipcshm_info_t(ctypes.Structure):
     """struct ipcshm_info: 88 bytes, no padding; set struct_size before a call."""
+    struct_size: int
+    kind: int
+    size: int
+    nattch: int
+    atime: int
+    dtime: int
+    ctime: int
+    mode: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    cpid: int
+    lpid: int
+    key: int
+    shmid: int
+    flags: int
     _fields_ = [
         ("struct_size", c_uint32),
         ("kind", c_uint32),
@@ -87,7 +105,7 @@ if ctypes.sizeof(ipcshm_info_t) != INFO_SIZE:  # pragma: no cover - a broken bui
 # argtypes; a test checks this table against the header.
 _handle = c_void_p
 _out_handle = POINTER(c_void_p)
-PROTOTYPES = {
+PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "ipcshm_create": (c_int, [c_char_p, c_uint64, c_uint32, c_uint32, _out_handle]),
     "ipcshm_attach": (c_int, [c_char_p, c_uint32, _out_handle]),
     "ipcshm_detach": (c_int, [_handle]),
@@ -121,56 +139,53 @@ PROTOTYPES = {
     "ipcshm_ftok": (c_int, [c_char_p, c_int32, POINTER(c_int32)]),
 }
 
-_SANITIZER_RUNTIMES = (b"libasan.so", b"libtsan.so", b"libhwasan.so", b"libmsan.so")
+
+class _DlInfo(ctypes.Structure):
+    dli_fname: bytes
+    dli_fbase: int
+    dli_sname: bytes
+    dli_saddr: int
+    _fields_ = [("dli_fname", c_char_p), ("dli_fbase", c_void_p),
+                ("dli_sname", c_char_p), ("dli_saddr", c_void_p)]
 
 
-def _is_sanitizer_build(path):
-    """True if the library needs a sanitizer runtime preloaded (or is unreadable)."""
+def _file_of(lib: ctypes.CDLL, fallback: str) -> str:
+    """The file the loader mapped for `lib` (dladdr of one of its functions): a
+    library found by SONAME does not say where it was found otherwise."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return True
-    return any(runtime in data for runtime in _SANITIZER_RUNTIMES)
+        dladdr = ctypes.CDLL(None).dladdr
+        dladdr.argtypes = [c_void_p, POINTER(_DlInfo)]
+        dladdr.restype = c_int
+        info = _DlInfo()
+        addr = ctypes.cast(lib.ipcshm_version, c_void_p)
+        if dladdr(addr, ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (AttributeError, OSError):
+        pass
+    return fallback
 
 
-def source_tree_candidates(start=None):
-    """build*/src/libipcshm.so.1 of the source tree around `start`, newest first."""
-    here = pathlib.Path(start or __file__).resolve().parent
-    for root in (here, *here.parents):
-        if (root / "include" / "ipcshm.h").is_file() and (root / "meson.build").is_file():
-            found = []
-            for path in root.glob("build*/src/" + SONAME):
-                try:
-                    found.append((path.stat().st_mtime, str(path)))
-                except OSError:
-                    continue
-            found.sort(reverse=True)
-            return [p for _, p in found if not _is_sanitizer_build(p)]
-    return []
-
-
-def _load():
+def _load() -> Tuple[ctypes.CDLL, str]:
     wanted = os.environ.get(ENV_VAR)
     if wanted:
         try:
             return ctypes.CDLL(wanted), wanted
         except OSError as e:
             raise ImportError("ipcshm: cannot load %s=%s: %s" % (ENV_VAR, wanted, e)) from e
-    for path in source_tree_candidates():
-        try:
-            return ctypes.CDLL(path), path
-        except OSError:
-            continue
     try:
-        return ctypes.CDLL(SONAME), SONAME
+        lib = ctypes.CDLL(SONAME)
     except OSError as e:
         raise ImportError(
-            "ipcshm: cannot load %s (set %s to the library's path, or build it with "
-            "meson in the source tree): %s" % (SONAME, ENV_VAR, e)) from e
+            "ipcshm: cannot load the C library: %s is not set, and the dynamic loader "
+            "does not find %s (%s). Install it (Debian: apt install %s), or set "
+            "LD_LIBRARY_PATH to the directory that holds %s (the lib/<triplet> of the "
+            "prefix it was installed to), or set %s to the library's path (a meson "
+            "build's src/%s)." % (ENV_VAR, SONAME, e, DEBIAN_PACKAGE, SONAME, ENV_VAR,
+                                  SONAME)) from e
+    return lib, _file_of(lib, SONAME)
 
 
-def _declare(lib):
+def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     for name, (restype, argtypes) in PROTOTYPES.items():
         fn = getattr(lib, name)
         fn.restype = restype

@@ -1,13 +1,16 @@
 """The ctypes layer: library loading, prototypes against the header, constants."""
 import ctypes
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
 import cheader
 import ipcshm
 from ipcshm import _native
-from conftest import REPO, run_python
+from conftest import REPO, child_env, run_python
 
 HEADER = (REPO / "include" / "ipcshm.h").read_text()
 PARSED = cheader.parse(HEADER)
@@ -98,20 +101,50 @@ def test_env_var_that_does_not_load_is_an_import_error(tmp_path):
     assert "ImportError ipcshm: cannot load IPCSHM_LIBRARY=" in r.stdout
 
 
-def test_without_env_var_a_build_dir_of_the_tree_is_found():
-    candidates = _native.source_tree_candidates()
-    r = run_python(
-        "import os\n"
-        "os.environ.pop('IPCSHM_LIBRARY', None)\n"
-        "import ipcshm\n"
-        "print(ipcshm.library_path)\n")
-    path = r.stdout.strip()
-    if not candidates:   # no build*/ directory here: the loader's search path
-        assert path == "libipcshm.so.1"
-        return
-    assert path == candidates[0]
-    assert path.startswith(str(REPO) + "/build") and path.endswith("/src/libipcshm.so.1")
-    assert not _native._is_sanitizer_build(path)
+def _import_without_env_var(ld_library_path):
+    """Imports ipcshm in a child without IPCSHM_LIBRARY; prints the loaded file,
+    or the ImportError."""
+    env = child_env()
+    del env["IPCSHM_LIBRARY"]
+    env.pop("LD_PRELOAD", None)
+    env["LD_LIBRARY_PATH"] = ld_library_path
+    code = ("try:\n"
+            "    import ipcshm\n"
+            "    print('loaded', ipcshm.library_path)\n"
+            "except ImportError as e:\n"
+            "    print('ImportError', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                       text=True, timeout=30, check=True)
+    return r.stdout.strip()
+
+
+def test_without_env_var_the_soname_is_found_by_the_loader():
+    # As an installed library is: through the loader's search (LD_LIBRARY_PATH
+    # here), by its SONAME; library_path tells the file.
+    lib = os.path.realpath(ipcshm.library_path)
+    out = _import_without_env_var(os.path.dirname(lib))
+    assert out == "loaded " + lib
+
+
+def test_without_env_var_or_loader_path_the_error_names_both(tmp_path):
+    out = _import_without_env_var(str(tmp_path))
+    if out.startswith("loaded "):
+        # An installed copy (the loader's cache): found by SONAME, as it should be.
+        assert os.path.basename(out).startswith(_native.SONAME), out
+        pytest.skip("an installed libipcshm.so.1 is in the loader's cache: " + out)
+    assert out.startswith("ImportError ipcshm: cannot load the C library: "), out
+    for words in ("IPCSHM_LIBRARY is not set", "does not find libipcshm.so.1",
+                  "apt install libipcshm1", "LD_LIBRARY_PATH"):
+        assert words in out, (words, out)
+
+
+def test_package_version_is_the_project_version():
+    meson_build = (REPO / "meson.build").read_text()
+    m = re.search(r"^project\([^)]*?version:\s*'([0-9.]+)'", meson_build, re.M | re.S)
+    assert m, "no version in meson.build's project()"
+    assert ipcshm.__version__ == m.group(1)
+    assert ipcshm.__version__.split(".")[:2] == [str(_native.IPCSHM_VERSION_MAJOR),
+                                                 str(_native.IPCSHM_VERSION_MINOR)]
 
 
 def test_strerror_and_last_error():

@@ -55,6 +55,9 @@ pub const IPCSHM_HUGEPAGES: u32 = 1 << 4;
 pub const IPCSHM_LOCKED: u32 = 1 << 5;
 /// POSIX create: reserve the backing store now (fallocate).
 pub const IPCSHM_RESERVE: u32 = 1 << 6;
+/// `ipcshm_attach_fd` / `ipcshm_recv` (since 1.2): accept a memfd that is not
+/// sealed against shrinking (without it: -EPERM).
+pub const IPCSHM_UNSEALED: u32 = 1 << 7;
 
 /// `ipcshm_info_t::kind` of a POSIX named object.
 pub const IPCSHM_KIND_POSIX: u32 = 1;

@@ -67,6 +67,7 @@ fn rust_constants() -> Vec<(&'static str, i64)> {
         ("IPCSHM_HUGEPAGES", IPCSHM_HUGEPAGES as i64),
         ("IPCSHM_LOCKED", IPCSHM_LOCKED as i64),
         ("IPCSHM_RESERVE", IPCSHM_RESERVE as i64),
+        ("IPCSHM_UNSEALED", IPCSHM_UNSEALED as i64),
         ("IPCSHM_KIND_POSIX", IPCSHM_KIND_POSIX as i64),
         ("IPCSHM_KIND_SYSV", IPCSHM_KIND_SYSV as i64),
         ("IPCSHM_KIND_MEMFD", IPCSHM_KIND_MEMFD as i64),

@@ -1,9 +1,11 @@
-/* A downstream C program, built against an installed libipcshm with nothing but
- * `pkg-config --cflags --libs ipcshm` (tests/abi/downstream.py drives it).
+/* A C program of a user, built against an installed libipcshm with nothing but
+ * `pkg-config --cflags --libs ipcshm` (tests/install/install_test.py and
+ * tests/packaging/debian-root.sh drive it).
  *
- *   downstream create ID LIB   creates the persistent POSIX object ID and writes
- *                              a pattern into it
- *   downstream verify ID LIB   checks the C++ program's answer, removes ID
+ *   consumer create ID LIB   creates the persistent POSIX object ID and writes a
+ *                            pattern into it
+ *   consumer verify ID LIB   checks the answer of another program (C++, Rust or
+ *                            Python: the complement of every byte), removes ID
  *
  * LIB is the installed library this program must have loaded (not the build
  * tree's): checked in /proc/self/maps. */
@@ -35,14 +37,14 @@ static int loaded_from(const char *want) {
     if (!path || !strstr(path, "libipcshm")) continue;
     path[strcspn(path, "\n")] = '\0';
     if (!realpath(path, real) || strcmp(real, want_real) != 0) {
-      fprintf(stderr, "downstream: loaded %s, expected %s\n", path, want_real);
+      fprintf(stderr, "consumer: loaded %s, expected %s\n", path, want_real);
       fclose(maps);
       return 0;
     }
     found = 1;
   }
   fclose(maps);
-  if (!found) fprintf(stderr, "downstream: no libipcshm in /proc/self/maps\n");
+  if (!found) fprintf(stderr, "consumer: no libipcshm in /proc/self/maps\n");
   return found;
 }
 
@@ -54,40 +56,40 @@ int main(int argc, char **argv) {
   uint64_t i;
   int rc;
   if (argc != 4) {
-    fprintf(stderr, "usage: downstream create|verify ID LIB\n");
+    fprintf(stderr, "usage: consumer create|verify ID LIB\n");
     return 2;
   }
   if (!loaded_from(argv[3])) return 1;
   if (ipcshm_version() != (uint32_t)IPCSHM_VERSION) {
-    fprintf(stderr, "downstream: header/library version mismatch\n");
+    fprintf(stderr, "consumer: header/library version mismatch\n");
     return 1;
   }
   if (strcmp(argv[1], "create") == 0) {
     rc = ipcshm_create(argv[2], SIZE, 0600, IPCSHM_PERSISTENT, &h);
     if (rc != 1) {
-      fprintf(stderr, "downstream: ipcshm_create: %d %s\n", rc, ipcshm_last_error());
+      fprintf(stderr, "consumer: ipcshm_create: %d %s\n", rc, ipcshm_last_error());
       return 1;
     }
     if (ipcshm_size(h) != SIZE) {
-      fprintf(stderr, "downstream: size %lu\n", (unsigned long)ipcshm_size(h));
+      fprintf(stderr, "consumer: size %lu\n", (unsigned long)ipcshm_size(h));
       return 1;
     }
     p = (unsigned char *)ipcshm_pointer(h);
     for (i = 0; i < SIZE; i++) p[i] = pattern(i);
-    printf("downstream.c: created %s (%u bytes)\n", ipcshm_id(h), SIZE);
+    printf("consumer.c: created %s (%u bytes)\n", ipcshm_id(h), SIZE);
     return ipcshm_detach(h) == 0 ? 0 : 1;
   }
   if (strcmp(argv[1], "verify") == 0) {
     ipcshm_info_t info;
     rc = ipcshm_attach(argv[2], IPCSHM_READONLY, &h);
     if (rc != 0) {
-      fprintf(stderr, "downstream: ipcshm_attach: %d %s\n", rc, ipcshm_last_error());
+      fprintf(stderr, "consumer: ipcshm_attach: %d %s\n", rc, ipcshm_last_error());
       return 1;
     }
     p = (unsigned char *)ipcshm_pointer(h);
     for (i = 0; i < SIZE; i++) {
       if (p[i] != (unsigned char)~pattern(i)) {
-        fprintf(stderr, "downstream: byte %lu is %u, expected the C++ answer %u\n",
+        fprintf(stderr, "consumer: byte %lu is %u, expected the answer %u\n",
                 (unsigned long)i, p[i], (unsigned char)~pattern(i));
         return 1;
       }
@@ -97,22 +99,22 @@ int main(int argc, char **argv) {
     rc = ipcshm_handle_info(h, &info);
     if (rc != 0 || info.kind != IPCSHM_KIND_POSIX || info.size != SIZE ||
         !(info.flags & IPCSHM_PERSISTENT)) {
-      fprintf(stderr, "downstream: ipcshm_handle_info: rc %d kind %u size %lu flags %u\n",
+      fprintf(stderr, "consumer: ipcshm_handle_info: rc %d kind %u size %lu flags %u\n",
               rc, info.kind, (unsigned long)info.size, info.flags);
       return 1;
     }
     if (ipcshm_detach(h) != 0 || ipcshm_remove(argv[2]) != 0) {
-      fprintf(stderr, "downstream: detach/remove: %s\n", ipcshm_last_error());
+      fprintf(stderr, "consumer: detach/remove: %s\n", ipcshm_last_error());
       return 1;
     }
     rc = ipcshm_attach(argv[2], 0, &h);
     if (rc != -ENOENT) {
-      fprintf(stderr, "downstream: attach after remove gave %d, not -ENOENT\n", rc);
+      fprintf(stderr, "consumer: attach after remove gave %d, not -ENOENT\n", rc);
       return 1;
     }
-    printf("downstream.c: verified the C++ answer and removed %s\n", argv[2]);
+    printf("consumer.c: verified the answer and removed %s\n", argv[2]);
     return 0;
   }
-  fprintf(stderr, "downstream: unknown mode %s\n", argv[1]);
+  fprintf(stderr, "consumer: unknown mode %s\n", argv[1]);
   return 2;
 }

@@ -1,0 +1,149 @@
+# Type hints of the package ipcshm (PEP 561: the package ships py.typed). The
+# names and signatures are those of ipcshm/__init__.py; a test runs mypy's
+# stubtest against the module, so the two cannot drift apart.
+import dataclasses
+import os
+from typing import Any, Callable, Optional, Protocol, Sequence, SupportsIndex, Tuple, Union
+
+import numpy
+import numpy.typing
+
+from ._native import (IPCSHM_COMPLEX64 as IPCSHM_COMPLEX64,
+                      IPCSHM_COMPLEX128 as IPCSHM_COMPLEX128,
+                      IPCSHM_FLOAT32 as IPCSHM_FLOAT32, IPCSHM_FLOAT64 as IPCSHM_FLOAT64,
+                      IPCSHM_HUGEPAGES as IPCSHM_HUGEPAGES, IPCSHM_INT8 as IPCSHM_INT8,
+                      IPCSHM_INT16 as IPCSHM_INT16, IPCSHM_INT32 as IPCSHM_INT32,
+                      IPCSHM_INT64 as IPCSHM_INT64, IPCSHM_KIND_MEMFD as IPCSHM_KIND_MEMFD,
+                      IPCSHM_KIND_POSIX as IPCSHM_KIND_POSIX,
+                      IPCSHM_KIND_SYSV as IPCSHM_KIND_SYSV, IPCSHM_LOCKED as IPCSHM_LOCKED,
+                      IPCSHM_OPEN_OR_CREATE as IPCSHM_OPEN_OR_CREATE,
+                      IPCSHM_PERSISTENT as IPCSHM_PERSISTENT,
+                      IPCSHM_PREFAULT as IPCSHM_PREFAULT, IPCSHM_READONLY as IPCSHM_READONLY,
+                      IPCSHM_RESERVE as IPCSHM_RESERVE, IPCSHM_UINT8 as IPCSHM_UINT8,
+                      IPCSHM_UINT16 as IPCSHM_UINT16, IPCSHM_UINT32 as IPCSHM_UINT32,
+                      IPCSHM_UINT64 as IPCSHM_UINT64, ipcshm_info_t as ipcshm_info_t,
+                      library_path as library_path)
+
+__version__: str
+__all__ = [
+    "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
+    "page_size", "ftok", "library_path", "ipcshm_info_t",
+    "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
+    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE",
+    "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",
+    "IPCSHM_INT8", "IPCSHM_UINT8", "IPCSHM_INT16", "IPCSHM_UINT16", "IPCSHM_INT32",
+    "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",
+    "IPCSHM_COMPLEX64", "IPCSHM_COMPLEX128",
+]
+
+# An object id or POSIX name: "/name", "name", "key:0x1234", "private",
+# "shmid:N", "memfd:label" (str, or bytes/os.PathLike as os.fsencode takes).
+_Id = Union[str, bytes]
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+# A descriptor: an int, or anything with fileno() (a socket.socket, a file).
+_Fd = Union[SupportsIndex, _HasFileno]
+# What numpy accepts as a shape: an int or a sequence of ints.
+_Shape = Union[SupportsIndex, Sequence[SupportsIndex]]
+# A numpy array over shared memory (column-major, order='F').
+_Array = numpy.ndarray[Any, numpy.dtype[Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShmInfo:
+    """Every field of ipcshm_info_t (see include/ipcshm.h)."""
+    struct_size: int
+    kind: int
+    size: int
+    nattch: int
+    atime: int
+    dtime: int
+    ctime: int
+    mode: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    cpid: int
+    lpid: int
+    key: int
+    shmid: int
+    flags: int
+
+    @property
+    def hugepages(self) -> bool: ...
+    @property
+    def persistent(self) -> bool: ...
+    @property
+    def volatile(self) -> bool: ...
+    @classmethod
+    def _from_c(cls, c: ipcshm_info_t) -> "ShmInfo": ...
+
+
+class SharedMemory:
+    """A mapping of a shared memory object, like multiprocessing.shared_memory's."""
+
+    def __init__(self, name: Optional[_Id] = None, create: bool = False,
+                 size: SupportsIndex = 0, *, perms: int = 0o600, readonly: bool = False,
+                 volatile: bool = True, open_or_create: bool = False,
+                 prefault: bool = False, locked: bool = False, reserve: bool = False,
+                 hugepages: bool = False) -> None: ...
+    @classmethod
+    def from_fd(cls, fd: _Fd, readonly: bool = False, *, prefault: bool = False,
+                locked: bool = False) -> "SharedMemory": ...
+    @classmethod
+    def recv(cls, sock: _Fd, readonly: bool = False, *, prefault: bool = False,
+             locked: bool = False) -> "SharedMemory": ...
+    @classmethod
+    def create_array(cls, name: Optional[_Id], dtype: numpy.typing.DTypeLike,
+                     shape: _Shape, *, perms: int = 0o600, volatile: bool = True,
+                     open_or_create: bool = False, prefault: bool = False,
+                     locked: bool = False, reserve: bool = False,
+                     hugepages: bool = False) -> "SharedMemory": ...
+
+    # CPython's surface
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    # A memoryview of the mapping; None once closed (typed as CPython's is).
+    @property
+    def buf(self) -> memoryview: ...
+    def close(self) -> None: ...
+    def unlink(self) -> None: ...
+    def __enter__(self) -> "SharedMemory": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def __reduce__(self) -> Tuple[Callable[[str, bool], "SharedMemory"], Tuple[str, bool]]: ...
+
+    # ipcshm's additions
+    @property
+    def id(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def readonly(self) -> bool: ...
+    @property
+    def created(self) -> bool: ...
+    @property
+    def volatile(self) -> bool: ...
+    def info(self) -> ShmInfo: ...
+    def chmod(self, perms: int) -> None: ...
+    def fd(self) -> int: ...
+    def send(self, sock: _Fd) -> None: ...
+    def resize(self, size: SupportsIndex) -> None: ...
+    def ndarray(self) -> _Array: ...
+
+
+def remove(id: _Id) -> None: ...
+def info(id: _Id) -> ShmInfo: ...
+def chmod(id: _Id, perms: int) -> None: ...
+def version() -> Tuple[int, int, int]: ...
+def page_size() -> int: ...
+def ftok(path: Union[str, bytes, os.PathLike[str], os.PathLike[bytes]],
+         proj: int) -> int: ...
+def array(name: Optional[_Id], dtype: numpy.typing.DTypeLike = None,
+          shape: Optional[_Shape] = None, create: bool = False, *,
+          readonly: bool = False, perms: int = 0o600, volatile: bool = True,
+          open_or_create: bool = False, prefault: bool = False, locked: bool = False,
+          reserve: bool = False, hugepages: bool = False) -> _Array: ...
