@@ -3,8 +3,11 @@ flags. ctypes would pass a C string up to its first NUL and keep the low bits of
 an integer too big for its C type, so both are refused here, as CPython's own
 functions refuse them: ValueError("embedded null byte"), OverflowError."""
 
+from __future__ import annotations
+
 import operator
 import os
+from typing import Any, SupportsIndex, Union
 
 from ._native import (IPCSHM_HUGEPAGES, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY,
@@ -20,7 +23,7 @@ _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
 _UINT64_MAX = 2**64 - 1
 
 
-def _id_bytes(name):
+def _id_bytes(name: Union[str, bytes]) -> bytes:
     """The library id of a name: "x" and "/x" are "/x"; System V ids pass as they are."""
     if isinstance(name, str):
         raw = os.fsencode(name)
@@ -36,7 +39,7 @@ def _id_bytes(name):
     return b"/" + raw
 
 
-def _path_bytes(path):
+def _path_bytes(path: Union[str, bytes, os.PathLike[Any]]) -> bytes:
     """A file system path (str, bytes, os.PathLike) as the C string for it."""
     raw = os.fsencode(path)
     if b"\0" in raw:
@@ -44,7 +47,7 @@ def _path_bytes(path):
     return raw
 
 
-def _fileno(obj):
+def _fileno(obj: Any) -> int:
     """The descriptor of an int or of an object with fileno() (a socket, a file)."""
     try:
         fd = operator.index(obj)
@@ -59,39 +62,40 @@ def _fileno(obj):
     return fd
 
 
-def _checked_size(size, what="size"):
+def _checked_size(size: SupportsIndex, what: str = "size") -> int:
     """A size in bytes for a uint64_t: OverflowError from 2**64 on."""
-    size = operator.index(size)
-    if size < 0:
-        raise ValueError("'%s' must be a positive integer, not %d" % (what, size))
-    if size > _UINT64_MAX:
-        raise OverflowError("'%s' %d does not fit in 64 bits" % (what, size))
-    return size
+    n = operator.index(size)
+    if n < 0:
+        raise ValueError("'%s' must be a positive integer, not %d" % (what, n))
+    if n > _UINT64_MAX:
+        raise OverflowError("'%s' %d does not fit in 64 bits" % (what, n))
+    return n
 
 
-def _int64(value, what):
+def _int64(value: SupportsIndex, what: str) -> int:
     """An int64_t (an array dimension): OverflowError outside its range."""
-    value = operator.index(value)
-    if not _INT64_MIN <= value <= _INT64_MAX:
-        raise OverflowError("%s %d does not fit in 64 bits" % (what, value))
-    return value
+    n = operator.index(value)
+    if not _INT64_MIN <= n <= _INT64_MAX:
+        raise OverflowError("%s %d does not fit in 64 bits" % (what, n))
+    return n
 
 
-def _perms(perms):
+def _perms(perms: SupportsIndex) -> int:
     """A permission mode for a uint32_t; the library refuses bits above 0o777."""
-    perms = operator.index(perms)
-    if not 0 <= perms <= 0xFFFFFFFF:
-        raise ValueError("perms %r is not a permission mode (0..0o777)" % perms)
-    return perms
+    n = operator.index(perms)
+    if not 0 <= n <= 0xFFFFFFFF:
+        raise ValueError("perms %r is not a permission mode (0..0o777)" % n)
+    return n
 
 
 # The flags of the other constructors (SharedMemory() spells them out: its hot path).
-def _attach_flags(readonly, prefault, locked):
+def _attach_flags(readonly: bool, prefault: bool, locked: bool) -> int:
     return ((IPCSHM_READONLY if readonly else 0) | (IPCSHM_PREFAULT if prefault else 0)
             | (IPCSHM_LOCKED if locked else 0))
 
 
-def _create_flags(volatile, open_or_create, reserve, hugepages):
+def _create_flags(volatile: bool, open_or_create: bool, reserve: bool,
+                  hugepages: bool) -> int:
     return ((0 if volatile else IPCSHM_PERSISTENT)
             | (IPCSHM_OPEN_OR_CREATE if open_or_create else 0)
             | (IPCSHM_RESERVE if reserve else 0)

@@ -3,10 +3,13 @@ InterProcessCommunication.jl, SharedMemory.create_array() and ndarray() (which
 SharedMemory inherits from _ArrayMethods), and ipcshm.array(). numpy is
 imported only when an array is made."""
 
+from __future__ import annotations
+
 import ctypes
 import errno as _errno
 import math
 import operator
+from typing import Any, Optional, Tuple, Union
 
 from ._args import (_TEMPLATE, _attach_flags, _create_flags, _id_bytes, _int64,
                     _perms)
@@ -29,12 +32,12 @@ _DTYPE_ETYPES = {code: e for e, code in _ETYPE_DTYPES.items()}
 _MAX_DIMS_FIRST_TRY = 8
 
 
-def _numpy():
+def _numpy() -> Any:
     import numpy   # lazily: ipcshm works without numpy, arrays need it
     return numpy
 
 
-def _etype_of(dtype):
+def _etype_of(dtype: Any) -> int:
     """The element type code of a numpy dtype (or anything numpy.dtype() takes)."""
     dt = _numpy().dtype(dtype)
     code = "%s%d" % (dt.kind, dt.itemsize)
@@ -44,25 +47,31 @@ def _etype_of(dtype):
                     "float32, float64, complex64, complex128, in native byte order" % dt)
 
 
-def _dims_of(shape):
-    """A ctypes int64 array of the dimensions (an int is one dimension)."""
+def _dims_of(shape: Any) -> Tuple[Any, int]:
+    """A ctypes int64 array of the dimensions (an int is one dimension), and
+    their number."""
     try:
-        dims = (operator.index(shape),)
+        given: Tuple[Any, ...] = (operator.index(shape),)
     except TypeError:
-        dims = tuple(operator.index(d) for d in shape)
+        given = tuple(shape)
     # int64_t each; the library checks the rest (>= 0, the element count)
-    dims = tuple(_int64(d, "dimension") for d in dims)
+    dims = tuple(_int64(d, "dimension") for d in given)
     return (ctypes.c_int64 * len(dims))(*dims), len(dims)
 
 
 
 class _ArrayMethods:
+    # Methods of SharedMemory (``cls`` and ``self`` are one: typed as Any, since
+    # they use its _new(), _open_handle() and buf; ipcshm/__init__.pyi has the
+    # types).
     __slots__ = ()
 
     @classmethod
-    def create_array(cls, name, dtype, shape, *, perms=0o600, volatile=True,
-                     open_or_create=False, prefault=False, locked=False, reserve=False,
-                     hugepages=False):
+    def create_array(cls: Any, name: Optional[Union[str, bytes]], dtype: Any,
+                     shape: Any, *, perms: int = 0o600, volatile: bool = True,
+                     open_or_create: bool = False, prefault: bool = False,
+                     locked: bool = False, reserve: bool = False,
+                     hugepages: bool = False) -> Any:
         """Creates the object `name` ("memfd:label", None for a unique POSIX name)
         holding a zero-filled array of numpy `dtype` (int8..uint64, float32, float64,
         complex64, complex128; else TypeError) and `shape`, with its "WA-1" header;
@@ -74,14 +83,15 @@ class _ArrayMethods:
         flags = (_attach_flags(False, prefault, locked)
                  | _create_flags(volatile, open_or_create, reserve, hugepages))
         ident = _TEMPLATE if name is None else _id_bytes(name)
-        perms = _perms(perms)
+        mode = _perms(perms)
         handle = _Handle()
-        rc = _lib.ipcshm_array_create(ident, etype, ndims, dims, perms, flags, handle.ref)
+        rc: int = _lib.ipcshm_array_create(ident, etype, ndims, dims, mode, flags,
+                                           handle.ref)
         return cls._new(handle, rc, False, prefault)
 
     # CPython's surface ---------------------------------------------------------
 
-    def ndarray(self):
+    def ndarray(self: Any) -> Any:
         """The typed array that the object holds, as a zero-copy numpy array
         (column-major, order='F'; read-only if the mapping is), from the "WA-1"
         header. The array keeps the mapping alive, and close() raises BufferError
@@ -92,8 +102,8 @@ class _ArrayMethods:
         etype, ndims, offset = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint64()
         room = _MAX_DIMS_FIRST_TRY
         dims = (ctypes.c_int64 * room)()
-        rc = _lib.ipcshm_array_header(h, ctypes.byref(etype), ctypes.byref(ndims), dims,
-                                      room, ctypes.byref(offset))
+        rc: int = _lib.ipcshm_array_header(h, ctypes.byref(etype), ctypes.byref(ndims),
+                                           dims, room, ctypes.byref(offset))
         if rc == -_errno.ERANGE:        # more dimensions than room: ask again
             room = ndims.value
             dims = (ctypes.c_int64 * room)()
@@ -104,7 +114,7 @@ class _ArrayMethods:
         if code is None:
             raise TypeError("%s holds elements of type %d, which has no numpy dtype here"
                             % (self._id, etype.value))
-        shape = tuple(dims[:ndims.value])
+        shape: Tuple[int, ...] = tuple(dims[:ndims.value])
         # frombuffer holds a memoryview of buf (read-only stays read-only: numpy
         # refuses to make it writeable); reshape(order='F') is a view of it.
         flat = np.frombuffer(self.buf, dtype=code, count=math.prod(shape),
@@ -112,9 +122,10 @@ class _ArrayMethods:
         return flat.reshape(shape, order="F")
 
 
-def array(name, dtype=None, shape=None, create=False, *, readonly=False, perms=0o600,
-          volatile=True, open_or_create=False, prefault=False, locked=False,
-          reserve=False, hugepages=False):
+def array(name: Optional[Union[str, bytes]], dtype: Any = None, shape: Any = None,
+          create: bool = False, *, readonly: bool = False, perms: int = 0o600,
+          volatile: bool = True, open_or_create: bool = False, prefault: bool = False,
+          locked: bool = False, reserve: bool = False, hugepages: bool = False) -> Any:
     """A numpy array in shared memory: zero-copy, column-major (order='F': the first
     dimension varies fastest), in the "WA-1" header that Julia's IPC.jl reads.
 
@@ -139,6 +150,8 @@ def array(name, dtype=None, shape=None, create=False, *, readonly=False, perms=0
     if not volatile or reserve or hugepages or perms != 0o600:
         raise ValueError("volatile, reserve, hugepages and perms apply to create=True or "
                          "open_or_create=True, not to attaching")
+    if name is None:
+        raise ValueError("'name' can only be None if create=True")
     shm = SharedMemory(name, readonly=readonly, prefault=prefault, locked=locked)
     a = shm.ndarray()
     wrong_dtype = dtype is not None and _numpy().dtype(dtype) != a.dtype

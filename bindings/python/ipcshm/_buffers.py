@@ -39,13 +39,17 @@ The exporters:
   io.UnsupportedOperation.
 """
 
+from __future__ import annotations
+
 import ctypes
 import errno
 import io
 import mmap
 import weakref
+from typing import Any, Callable, Optional, Set, Tuple, cast
 
 from . import _handles
+from ._handles import _Handle
 from ._native import lib as _lib
 
 _pointer = _lib.ipcshm_pointer
@@ -75,7 +79,7 @@ if _as_read_buffer is not None:
     _as_read_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(ctypes.c_void_p),
                                 ctypes.POINTER(ctypes.c_ssize_t)]
 
-class _Keeper(weakref.ref):
+class _Keeper(weakref.ref):  # type: ignore[type-arg]
     """A weak reference to an exporter that holds the exporter's _Handle. It lives
     in _keepers until the exporter dies; then its callback, _keepers.discard,
     drops it (in C: no Python code runs, so no exception can come between), and
@@ -84,9 +88,10 @@ class _Keeper(weakref.ref):
     __slots__ = ("handle",)
     __hash__ = object.__hash__      # the exporter may be unhashable (a memoryview)
     __eq__ = object.__eq__
+    handle: _Handle
 
 
-_keepers = set()
+_keepers: Set[_Keeper] = set()
 
 # Tests set this to False to take the other exporters.
 _duplicating = True
@@ -98,12 +103,12 @@ class _Mapping(mmap.mmap):
 
     __slots__ = ()
 
-    def resize(self, newsize):
+    def resize(self, newsize: int) -> None:
         raise TypeError("the mapping of a SharedMemory cannot be resized through its "
                         "buffer's exporter: use SharedMemory.resize()")
 
 
-def _duplicate(ptr, size, readonly):
+def _duplicate(ptr: int, size: int, readonly: bool) -> Optional[_Mapping]:
     """A _Mapping of the `size` bytes mapped at `ptr`, or None."""
     if _as_read_buffer is None or not _duplicating:
         return None
@@ -123,10 +128,10 @@ def _duplicate(ptr, size, readonly):
     return dup
 
 
-def _map_descriptor(h, size):
+def _map_descriptor(h: ctypes.c_void_p, size: int) -> Optional[_Mapping]:
     """A read-only _Mapping of a descriptor of the handle's object, or None."""
     try:
-        file = _fd_file(h)
+        file: io.FileIO = _fd_file(h)
     except (OSError, ValueError):          # -errno: no descriptor (System V)
         return None
     with file:
@@ -136,15 +141,16 @@ def _map_descriptor(h, size):
             return None
 
 
-def export(handle, ident, readonly, prefault):
+def export(handle: _Handle, ident: str, readonly: bool,
+           prefault: bool) -> Tuple[memoryview, _Keeper, int]:
     """(buf, a _Keeper of its exporter, size) for the mapping of `handle` (a
     _Handle) of the object `ident`; the exporter keeps the handle alive."""
     h = handle.out
-    size = _size(h)
-    ptr = _pointer(h)
+    size: int = _size(h)
+    ptr: Optional[int] = _pointer(h)
     if not ptr or not size:
         raise ValueError("the library gave no mapping (a detached handle?)")
-    exporter = None
+    exporter: Any = None
     if readonly or ident.startswith("/"):
         exporter = _duplicate(ptr, size, readonly)
         if exporter is None and readonly and not ident.startswith("shmid:"):
@@ -170,7 +176,7 @@ def export(handle, ident, readonly, prefault):
             "needs a second mapping of it, which the kernel refuses (huge pages, or "
             "more than it lets a process commit); attach it read-write, or use a "
             "POSIX or memfd object" % ident)
-    keeper = _Keeper(exporter, _keepers.discard)
+    keeper = _Keeper(exporter, cast(Callable[[Any], None], _keepers.discard))
     keeper.handle = handle
     _keepers.add(keeper)
     return buf, keeper, size
@@ -181,10 +187,10 @@ def export(handle, ident, readonly, prefault):
 # handle that no other view uses is detached, and its volatile object removed,
 # as a duplicate's would be; one that views still use stays mapped (and its
 # name is left for the next attach or `ipcshm gc` to reclaim).
-direct_posix = weakref.WeakSet()
+direct_posix: weakref.WeakSet[Any] = weakref.WeakSet()    # of SharedMemory
 
 
-def _release_at_exit():
+def _release_at_exit() -> None:
     for shm in list(direct_posix):
         buf = shm._buf
         if buf is not None:
@@ -197,7 +203,7 @@ def _release_at_exit():
 _handles.before_exit.append(_release_at_exit)
 
 
-def reexport(keeper):
+def reexport(keeper: _Keeper) -> Optional[memoryview]:
     """A new ``buf`` from the exporter `keeper` refers to, if it is alive."""
     exporter = keeper()
     if exporter is None:

@@ -20,10 +20,13 @@ shuts down): those mappings are left to the kernel, which unmaps them when the
 process ends. See _buffers.py for which mappings the views use.
 """
 
+from __future__ import annotations
+
 import atexit
 import ctypes
 import functools
 import weakref
+from typing import Any, Callable, List, Optional, Set
 
 from ._native import lib as _lib
 
@@ -39,7 +42,7 @@ _detach = _lib.ipcshm_detach
 # weak references that die with their referent (as one held by the _Handle
 # itself would, in a garbage cycle) are not called: these live here. Dead ones
 # are pruned as new handles come.
-_live = set()
+_live: Set[weakref.ref[_Handle]] = set()
 _prune_at = 64
 
 
@@ -48,8 +51,12 @@ class _Handle:
     library fills it) is detached when this object dies."""
 
     __slots__ = ("out", "ref", "direct", "_watch", "__weakref__")
+    out: ctypes.c_void_p
+    ref: Any                    # ctypes.byref(out): the out-parameter
+    direct: Optional[weakref.ref[Any]]
+    _watch: weakref.ref[_Handle]
 
-    def __init__(self):
+    def __init__(self) -> None:
         global _prune_at
         out = ctypes.c_void_p()
         self.out = out
@@ -66,7 +73,7 @@ class _Handle:
         self._watch = watch
         _live.add(watch)
 
-    def detach_now(self):
+    def detach_now(self) -> None:
         """Detaches at once, on a failure path (a traceback may keep this object
         alive for long); the callback then finds NULL. Between the two lines an
         exception could only leak the handle, never detach it twice."""
@@ -76,7 +83,7 @@ class _Handle:
             out.value = None
             _detach(h)
 
-    def forget(self):
+    def forget(self) -> None:
         """After a failed call: nothing to detach (the library left ``out``
         alone), and no callback to run, which would only set the thread's last
         error message."""
@@ -85,10 +92,10 @@ class _Handle:
 
 # Called first at exit (_buffers.py's: release the buffers that nothing else
 # uses, so that their handles count as free of views).
-before_exit = []
+before_exit: List[Callable[[], None]] = []
 
 
-def _detach_at_exit():
+def _detach_at_exit() -> None:
     for hook in before_exit:
         hook()
     for r in list(_live):

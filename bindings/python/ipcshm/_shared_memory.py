@@ -5,7 +5,11 @@ buffers and what keeps the mapping alive while they live are _buffers.py's.
 Descriptors and sockets (_descriptors.py) and typed arrays (_arrays.py) add
 their methods through mixins."""
 
+from __future__ import annotations
+
 import ctypes
+import operator
+from typing import Callable, Optional, SupportsIndex, Tuple, Type, TypeVar, Union
 
 from . import _buffers
 from ._args import _TEMPLATE, _checked_size, _id_bytes, _perms
@@ -24,7 +28,10 @@ _attach = _lib.ipcshm_attach
 _id = _lib.ipcshm_id
 
 
-def _reattach(id, readonly):
+_T = TypeVar("_T", bound="SharedMemory")
+
+
+def _reattach(id: str, readonly: bool) -> SharedMemory:
     return SharedMemory(id, readonly=readonly)
 
 
@@ -54,27 +61,37 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
 
     __slots__ = ("_handle", "_id", "_size", "_buf", "_exporter", "_readonly",
                  "_prefault", "_created", "__weakref__")
+    _handle: Optional[_Handle]      # None once closed
+    _id: str
+    _size: int
+    _buf: Optional[memoryview]      # None once closed (or until mapped again)
+    _exporter: Optional[_buffers._Keeper]
+    _readonly: bool
+    _prefault: bool
+    _created: bool
 
-    def __init__(self, name=None, create=False, size=0, *, perms=0o600, readonly=False,
-                 volatile=True, open_or_create=False, prefault=False, locked=False,
-                 reserve=False, hugepages=False):
+    def __init__(self, name: Optional[Union[str, bytes]] = None, create: bool = False,
+                 size: SupportsIndex = 0, *, perms: int = 0o600, readonly: bool = False,
+                 volatile: bool = True, open_or_create: bool = False,
+                 prefault: bool = False, locked: bool = False, reserve: bool = False,
+                 hugepages: bool = False) -> None:
         self._handle = None
         self._buf = None
-        size = _checked_size(size)
+        nbytes = _checked_size(size)
         flags = ((IPCSHM_READONLY if readonly else 0)
                  | (IPCSHM_PREFAULT if prefault else 0)
                  | (IPCSHM_LOCKED if locked else 0))
         if create or open_or_create:
-            if size == 0:
+            if nbytes == 0:
                 raise ValueError("'size' must be a positive number different from zero")
             flags |= ((0 if volatile else IPCSHM_PERSISTENT)
                       | (IPCSHM_OPEN_OR_CREATE if open_or_create else 0)
                       | (IPCSHM_RESERVE if reserve else 0)
                       | (IPCSHM_HUGEPAGES if hugepages else 0))
             ident = _TEMPLATE if name is None else _id_bytes(name)
-            perms = _perms(perms)
+            mode = _perms(perms)
             handle = _Handle()
-            rc = _create(ident, size, perms, flags, handle.ref)
+            rc: int = _create(ident, nbytes, mode, flags, handle.ref)
         else:
             if name is None:
                 raise ValueError("'name' can only be None if create=True")
@@ -90,7 +107,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
             raise _error(rc)
         self._adopt(handle, rc, readonly, prefault)
 
-    def _adopt(self, handle, rc, readonly, prefault):
+    def _adopt(self, handle: _Handle, rc: int, readonly: bool, prefault: bool) -> None:
         """Takes the new `handle` (a _Handle) and maps it; detaches it if that
         fails (now: the traceback would keep it alive)."""
         self._handle = handle
@@ -105,18 +122,21 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
             handle.detach_now()
             raise
 
-    def _map(self):
+    def _map(self) -> None:
         """buf over the handle's mapping, as it is now (again after a resize)."""
-        buf, exporter, size = _buffers.export(self._handle, self._id, self._readonly,
+        handle = self._handle
+        assert handle is not None
+        buf, exporter, size = _buffers.export(handle, self._id, self._readonly,
                                               self._prefault)
         self._size = size
         self._exporter = exporter
         self._buf = buf
-        if self._id.startswith("/") and self._handle.direct is not None:
+        if self._id.startswith("/") and handle.direct is not None:
             _buffers.direct_posix.add(self)
 
     @classmethod
-    def _new(cls, handle, rc, readonly, prefault=False):
+    def _new(cls: Type[_T], handle: _Handle, rc: int, readonly: bool,
+             prefault: bool = False) -> _T:
         """The SharedMemory of a call's result: `handle` (a _Handle) and `rc`."""
         if rc < 0:
             handle.forget()
@@ -130,27 +150,28 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     # CPython's surface ---------------------------------------------------------
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The name as CPython gives it: POSIX without the '/'; else the id."""
         return self._id[1:] if self._id.startswith("/") else self._id
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Size of the mapping in bytes."""
         return self._size
 
     @property
-    def buf(self):
+    def buf(self) -> memoryview:
         """A memoryview of the mapping (read-only if readonly); None once closed.
         ``buf.obj``, the exporter of every view, is read-only with it."""
         if self._buf is None and self._handle is not None:
             self._map()     # after a resize() that an exception interrupted
-        return self._buf
+        return self._buf    # type: ignore[return-value]  # None once closed, as CPython's
 
-    def _release_views(self, what):
+    def _release_views(self, what: str) -> None:
         """Releases ``buf``; BufferError (with a fresh ``buf``) if another view of
         the mapping is still alive, which is exactly when its exporter is."""
         buf = self._buf
+        assert buf is not None and self._exporter is not None
         try:
             buf.release()   # fails if something holds a buffer from buf itself
         except BufferError:
@@ -165,7 +186,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
                                   "arrays over it, buf.obj) are still alive"
                                   % (what, self))
 
-    def close(self):
+    def close(self) -> None:
         """Detaches this mapping. The object itself stays unless it is volatile and
         this was its last user.
 
@@ -182,27 +203,27 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         self._exporter = None
         self._handle = None
 
-    def unlink(self):
+    def unlink(self) -> None:
         """Removes the object's name (POSIX shm_unlink, System V IPC_RMID), as
         CPython's unlink(). Mappings stay valid until closed. A memfd object has no
         name: nothing to do."""
-        rc = _lib.ipcshm_remove(self._id.encode("utf-8", "surrogateescape"))
+        rc: int = _lib.ipcshm_remove(self._id.encode("utf-8", "surrogateescape"))
         if rc < 0 and not self._id.startswith("memfd:"):
             raise _error(rc)
 
-    def __enter__(self):
+    def __enter__(self: _T) -> _T:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Callable[[str, bool], SharedMemory], Tuple[str, bool]]:
         if self._id.startswith("memfd:"):
             raise TypeError("cannot pickle %r: a memfd object has no name; pass it with "
                             "send()/recv() or fd()/from_fd()" % self)
         return (_reattach, (self._id, self._readonly))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not hasattr(self, "_id"):
             return "<%s, not mapped>" % type(self).__name__
         state = "" if self._handle is not None else ", closed"
@@ -213,30 +234,30 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     # ipcshm's additions ----------------------------------------------------------
 
     @property
-    def id(self):
+    def id(self) -> str:
         """The canonical id ("/name", "shmid:N" or "memfd:label"); the first two
         attach the same object from another process."""
         return self._id
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle is None
 
     @property
-    def readonly(self):
+    def readonly(self) -> bool:
         return self._readonly
 
     @property
-    def created(self):
+    def created(self) -> bool:
         """True if this SharedMemory created the object (open_or_create: maybe not)."""
         return self._created
 
     @property
-    def volatile(self):
+    def volatile(self) -> bool:
         """True if the object goes with its last user (from info().flags)."""
         return self.info().volatile
 
-    def info(self):
+    def info(self) -> ShmInfo:
         """ShmInfo of the object (through the mapping while open, else by id)."""
         handle = self._handle
         if handle is None:
@@ -247,12 +268,12 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         _check(_lib.ipcshm_handle_info(out, ctypes.byref(c)))
         return ShmInfo._from_c(c)
 
-    def chmod(self, perms):
+    def chmod(self, perms: int) -> None:
         """Sets the permission bits to perms | 0o600 (owner or root only)."""
         _check(_lib.ipcshm_chmod(self._id.encode("utf-8", "surrogateescape"),
                                  _perms(perms)))
 
-    def _open_handle(self, what):
+    def _open_handle(self, what: str) -> _Handle:
         """The _Handle of an open mapping (ValueError once closed). Callers keep
         only its ``out`` in their frames: a traceback that held the _Handle would
         keep it attached after close()."""
@@ -261,7 +282,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
             raise ValueError("cannot %s %r" % (what, self))
         return handle
 
-    def resize(self, size):
+    def resize(self, size: SupportsIndex) -> None:
         """Changes the size of the object (POSIX or memfd) and maps it anew: ``buf``
         and ``size`` are then the new mapping's (the size may be rounded up to a
         huge page). BufferError while a view made from ``buf`` is alive, since the
@@ -284,7 +305,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         # throughout: a failure, or an exception from here on, leaves this
         # SharedMemory closed at worst, and its handle detached with it.
         self._buf = None
-        rc = _lib.ipcshm_resize(out, size)
+        rc: int = _lib.ipcshm_resize(out, operator.index(size))
         err = _error(rc) if rc < 0 else None
         # A failed resize changed nothing: the old mapping again. (If this is
         # interrupted, ``buf`` maps the handle's mapping when next asked for.)
