@@ -183,12 +183,6 @@ def test_forked_child_that_resizes_does_not_destroy_the_parents_object():
 # Shrinking takes bytes away from every other mapping (they would fault with
 # SIGBUS beyond the new end), so the library refuses to shrink a volatile POSIX
 # object that other handles hold, here or in other processes.
-EBUSY_PENDING = pytest.mark.xfail(
-    strict=True, reason="libipcshm does not yet refuse to shrink a volatile POSIX "
-    "object that other handles hold (EBUSY)")
-
-
-@EBUSY_PENDING
 def test_shrinking_what_others_map_is_refused(name):
     code = textwrap.dedent("""
         import sys, ipcshm
