@@ -43,16 +43,20 @@ fn main() {
             fail(format!("loaded {}, expected {}", path, want.display()));
         }
     }
-    let mut shm = ipcshm::Shm::attach(&args[1]).unwrap_or_else(|e| fail(e.to_string()));
-    let bytes = shm.as_mut_slice();
-    if bytes.len() != SIZE {
-        fail(format!("size {}", bytes.len()));
+    let shm = ipcshm::Shm::attach(&args[1]).unwrap_or_else(|e| fail(e.to_string()));
+    if shm.len() != SIZE {
+        fail(format!("size {}", shm.len()));
     }
+    let mut bytes = shm
+        .read_vec(0, SIZE)
+        .unwrap_or_else(|e| fail(e.to_string()));
     for (i, b) in bytes.iter_mut().enumerate() {
         if *b != pattern(i) {
             fail(format!("byte {} is {}, expected {}", i, *b, pattern(i)));
         }
         *b = !pattern(i);
     }
+    shm.write_at(0, &bytes)
+        .unwrap_or_else(|e| fail(e.to_string()));
     println!("consumer.rs: checked {} and wrote the answer", args[1]);
 }

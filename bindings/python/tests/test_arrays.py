@@ -225,9 +225,11 @@ def test_shapes(name):
         assert ipcshm.array(name).shape == want           # many dimensions: asked twice
         del a
         gc.collect()
-    for bad in [(), (-1, 2), (2 ** 63,)]:
+    for bad in [(), (-1, 2)]:
         with pytest.raises(ValueError):
             ipcshm.array(name, "int8", bad, create=True)
+    with pytest.raises(OverflowError):                  # not an int64_t
+        ipcshm.array(name, "int8", (2 ** 63,), create=True)
     with pytest.raises(TypeError):
         ipcshm.array(name, "int8", (2.5,), create=True)
     assert not shm_exists(name)

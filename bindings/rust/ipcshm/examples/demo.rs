@@ -6,8 +6,8 @@
 //! The writer creates a volatile POSIX object with a unique name, writes a
 //! message, and runs this program again as the reader with the object's id. The
 //! reader attaches read-only, prints the message and the object's info, and
-//! writes nothing (it could not: `Shm<ReadOnly>` has no `as_mut_slice`). When
-//! both have detached, the object is gone.
+//! writes nothing (it could not: `Shm<ReadOnly>` has no `write_at`). When both
+//! have detached, the object is gone.
 
 use ipcshm::{Shm, ShmOptions};
 use std::io;
@@ -21,11 +21,11 @@ fn main() -> io::Result<()> {
 }
 
 fn writer() -> io::Result<()> {
-    let mut shm = ShmOptions::new()
+    let shm = ShmOptions::new()
         .perms(0o600)
         .create("/ipcshm-demo-XXXXXX", 4096)?;
     let message = format!("hello from process {}", std::process::id());
-    shm.as_mut_slice()[..message.len()].copy_from_slice(message.as_bytes());
+    shm.write_at(0, message.as_bytes())?;
     println!(
         "writer: created {} ({} bytes), wrote {:?}",
         shm.id(),
@@ -33,8 +33,7 @@ fn writer() -> io::Result<()> {
         message
     );
 
-    // The reader runs after the write and the writer reads nothing until the
-    // reader has exited: that ordering is what makes the slices sound.
+    // The reader runs after the write: it sees the whole message.
     let status = Command::new(std::env::current_exe()?)
         .arg(shm.id())
         .status()?;
@@ -47,7 +46,7 @@ fn writer() -> io::Result<()> {
 
     let id = shm.id().to_string();
     drop(shm); // the last user: a volatile object is destroyed now
-    match Shm::info_of(&id) {
+    match ipcshm::info_of(&id) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => println!("writer: {} is gone", id),
         Err(e) => return Err(e),
         Ok(_) => println!("writer: {} still exists?", id),
@@ -57,7 +56,7 @@ fn writer() -> io::Result<()> {
 
 fn reader(id: &str) -> io::Result<()> {
     let shm = Shm::attach_readonly(id)?;
-    let bytes = shm.as_slice();
+    let bytes = shm.read_vec(0, shm.len())?;
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     println!(
         "reader: {} says {:?}",
