@@ -513,7 +513,9 @@ class CommandsTest(CliTestCase):
         n = self.create_posix(mode="0600")
         r = self.run_tool("rm", n, user=who)
         self.assertEqual((r.returncode, r.stdout, r.stderr),
-                         (1, "", f'ipcshm: shm_unlink("{n}"): Permission denied\n'))
+                         (1, "", f'ipcshm: shm_unlink("{n}"): Permission denied (only its '
+                                 "owner or root may; the kernel says Operation not "
+                                 "permitted)\n"))
         r = self.run_tool("chmod", f"shmid:{shmid}", "0644", user=who)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertEqual(sysv_table()[shmid]["perms"], "600")
