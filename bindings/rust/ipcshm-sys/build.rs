@@ -84,7 +84,12 @@ fn pkg_config_libs() -> Result<Vec<String>, String> {
     let output = Command::new(&pkg_config)
         .args(["--libs", "ipcshm"])
         .output()
-        .map_err(|e| format!("IPCSHM_LIB_DIR is not set, and `{}` cannot run ({})", pkg_config, e))?;
+        .map_err(|e| {
+            format!(
+                "IPCSHM_LIB_DIR is not set, and `{}` cannot run ({})",
+                pkg_config, e
+            )
+        })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(format!(

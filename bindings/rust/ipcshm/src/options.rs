@@ -113,7 +113,20 @@ impl<A: Access> ShmOptions<A> {
         self.flag(sys::IPCSHM_HUGEPAGES, on)
     }
 
-    /// The flags that attaching takes: the access mode, `prefault`, `locked`.
+    /// [`attach_fd`](Self::attach_fd) and [`recv`](Self::recv) (libipcshm
+    /// 1.2): accept a memfd that is not sealed against shrinking
+    /// (`F_SEAL_SHRINK`). Without it such a memfd is refused
+    /// (`PermissionDenied`, `EPERM`): whoever else holds it can truncate it
+    /// and make this mapping's bytes past the new end fault (SIGBUS), which no
+    /// safe accessor of [`Shm`] can prevent. memfd objects made by libipcshm
+    /// are always sealed; a memfd from elsewhere may not be. Ignored when
+    /// creating, and for other objects.
+    pub fn unsealed(self, on: bool) -> Self {
+        self.flag(sys::IPCSHM_UNSEALED, on)
+    }
+
+    /// The flags that attaching takes: the access mode, `prefault`, `locked`,
+    /// `unsealed`.
     pub(crate) fn attach_flags(&self) -> u32 {
         (self.flags | A::FLAGS)
             & !(sys::IPCSHM_PERSISTENT | sys::IPCSHM_RESERVE | sys::IPCSHM_HUGEPAGES)
@@ -142,7 +155,7 @@ impl<A: Access> ShmOptions<A> {
                 cid.as_ptr(),
                 size as u64,
                 self.perms,
-                self.flags | extra | A::FLAGS,
+                (self.flags | extra | A::FLAGS) & !sys::IPCSHM_UNSEALED,
                 &mut raw,
             )
         })?;

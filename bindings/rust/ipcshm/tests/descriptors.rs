@@ -165,3 +165,50 @@ fn fd_inherited_by_a_child_maps_the_object() {
     let err = Shm::from_fd_readonly(&file).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
 }
+
+extern "C" {
+    fn memfd_create(name: *const std::os::raw::c_char, flags: std::os::raw::c_uint) -> i32;
+}
+
+/// A memfd that is not sealed against shrinking (made here, not by libipcshm,
+/// as a peer could send one) is refused unless `unsealed(true)` accepts it.
+#[test]
+fn unsealed_memfd_is_refused_unless_accepted() {
+    use std::os::unix::io::FromRawFd;
+    // SAFETY: a NUL-terminated name; the descriptor is new and owned here.
+    let raw = unsafe {
+        memfd_create(
+            b"ipcshm-rs-unsealed\0".as_ptr().cast(),
+            1, /* CLOEXEC */
+        )
+    };
+    assert!(
+        raw >= 0,
+        "memfd_create: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `raw` is a descriptor nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    std::fs::File::from(fd.try_clone().unwrap())
+        .set_len(4096)
+        .unwrap();
+    let err = Shm::from_fd(&fd).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+    assert!(err.to_string().contains("F_SEAL_SHRINK"), "{}", err);
+    let shm = ShmOptions::new().unsealed(true).attach_fd(&fd).unwrap();
+    assert_eq!(shm.len(), 4096);
+    // Over a socket as well: refused by default, accepted on request.
+    let (a, b) = UnixStream::pair().unwrap();
+    shm.send(&a).unwrap();
+    let err = Shm::recv(&b).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{}", err);
+    shm.send(&a).unwrap();
+    let got = ShmOptions::new().unsealed(true).recv(&b).unwrap();
+    assert_eq!(got.len(), 4096);
+    // Creating ignores it (the library refuses the flag at create).
+    let made = ShmOptions::new()
+        .unsealed(true)
+        .create("memfd:ipcshm-rs-u", 64)
+        .unwrap();
+    assert_eq!(made.len(), 64);
+}
