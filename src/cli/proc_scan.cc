@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -236,8 +237,23 @@ LockTable read_locks() {
     if (read_lock_text(&more) >= 0) parse_locks(more, &table);
   }
   table.readable = true;
+  table.paged = chunks > 1;
   table.complete = proc_shows_every_lock();
   return table;
+}
+
+bool lock_seen_on_rereading(const FileKey& file, int tries) {
+  for (int i = 0; i < tries; ++i) {
+    // A pause, so that each reading meets the table in another state.
+    struct timespec pause = {0, 200000};
+    ::nanosleep(&pause, nullptr);
+    std::string text;
+    if (read_lock_text(&text) < 0) return false;
+    LockTable one;
+    parse_locks(text, &one);
+    if (one.held.count(file)) return true;
+  }
+  return false;
 }
 
 HolderScan scan_holders(const std::set<FileKey>& files, const LockTable& locks) {

@@ -26,9 +26,15 @@ struct LockTable {
                           // namespace. Elsewhere the kernel leaves out the locks
                           // of processes outside the namespace and of takers that
                           // died having handed their descriptor on.
+  bool paged = false;     // it came in more than one piece (see read_locks)
   std::map<FileKey, std::vector<FileLock>> held;
 };
 LockTable read_locks();
+
+// For a file that `locks` shows no flock on, although the table came in pages:
+// reads /proc/locks again, up to `tries` times, and says whether a lock on the
+// file showed up in one of them (so the file is not to be called orphaned).
+bool lock_seen_on_rereading(const FileKey& file, int tries);
 
 // A process that uses an object.
 struct Holder {
