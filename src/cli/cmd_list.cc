@@ -151,14 +151,26 @@ std::string info_help() {
          output_options_help(false);
 }
 
+namespace {
+
+// The command line of a command that takes output options and one or more ids
+// (info, fuser): the ids; *go_on is false after --help.
+std::vector<std::string> parse_id_command(int argc, char** argv, OutputOptions* opts,
+                                          bool* go_on) {
+  auto ops = parse_options(
+      argc, argv, output_option_specs(false),
+      [&](int key, const char* arg) { take_output_option(key, arg, opts); }, go_on);
+  if (*go_on) expect_operands(ops, 1, SIZE_MAX, "ID");
+  return ops;
+}
+
+}  // namespace
+
 int cmd_info(int argc, char** argv) {
   bool go_on;
   OutputOptions opts;
-  auto ops = parse_options(
-      argc, argv, output_option_specs(false),
-      [&](int key, const char* arg) { take_output_option(key, arg, &opts); }, &go_on);
+  auto ops = parse_id_command(argc, argv, &opts, &go_on);
   if (!go_on) return kExitOk;
-  expect_operands(ops, 1, SIZE_MAX, "ID");
   if (!opts.mode_given) opts.mode = OutputMode::kPretty;
   default_time_format(&opts);
   bool ok = true;
@@ -211,11 +223,8 @@ std::string fuser_help() {
 int cmd_fuser(int argc, char** argv) {
   bool go_on;
   OutputOptions opts;
-  auto ops = parse_options(
-      argc, argv, output_option_specs(false),
-      [&](int key, const char* arg) { take_output_option(key, arg, &opts); }, &go_on);
+  auto ops = parse_id_command(argc, argv, &opts, &go_on);
   if (!go_on) return kExitOk;
-  expect_operands(ops, 1, SIZE_MAX, "ID");
   default_time_format(&opts);
   const auto cols = select_columns(holder_columns(), default_holder_columns(), opts);
   bool ok = true;

@@ -101,14 +101,21 @@ struct ProcessFinds {
   std::map<int32_t, Holder> segments;
 };
 
-// Parses /proc/PID/maps: mappings of the wanted files, and System V attachments.
-void parse_maps(const std::string& text, const std::set<FileKey>& files, ProcessFinds* finds) {
+// Calls fn(line) for each line of text, without its newline.
+template <typename Fn>
+void for_each_line(const std::string& text, Fn&& fn) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
+    fn(text.substr(pos, end - pos));
     pos = end + 1;
+  }
+}
+
+// Parses /proc/PID/maps: mappings of the wanted files, and System V attachments.
+void parse_maps(const std::string& text, const std::set<FileKey>& files, ProcessFinds* finds) {
+  for_each_line(text, [&](const std::string& line) {
     // "7f..-7f.. rw-s 00000000 00:1a 1234    /dev/shm/name"
     char perms[8];
     unsigned long long offset, ino;
@@ -117,21 +124,21 @@ void parse_maps(const std::string& text, const std::set<FileKey>& files, Process
     if (std::sscanf(line.c_str(), "%*s %7s %llx %x:%x %llu %n", perms, &offset, &maj, &min, &ino,
                     &path_at) != 5 ||
         ino == 0)
-      continue;
+      return;
     const bool writable = perms[1] == 'w';
     const char* path = line.c_str() + path_at;
     if (std::strncmp(path, "/SYSV", 5) == 0) {
       Holder& h = finds->segments[static_cast<int32_t>(ino)];
       (writable ? h.map_rw : h.map_ro) = true;
       if (offset == 0) ++h.attaches;  // later pieces of one attachment have offsets
-      continue;
+      return;
     }
     const FileKey key{maj, min, ino};
     if (files.count(key)) {
       Holder& h = finds->files[key];
       (writable ? h.map_rw : h.map_ro) = true;
     }
-  }
+  });
 }
 
 // Looks through /proc/PID/fd for descriptors of the wanted files; -errno if
@@ -195,28 +202,23 @@ int read_lock_text(std::string* text) {
 }
 
 void parse_locks(const std::string& text, LockTable* table) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for_each_line(text, [&](const std::string& line) {
     // "1: FLOCK  ADVISORY  READ 9822 00:1b:240040 0 EOF"; "1: -> FLOCK ..." waits.
     char type[16], access[16], dev[64];
     int pid;
     if (std::sscanf(line.c_str(), "%*d: %15s %*s %15s %d %63s", type, access, &pid, dev) != 4)
-      continue;
-    if (std::strcmp(type, "FLOCK") != 0) continue;
+      return;
+    if (std::strcmp(type, "FLOCK") != 0) return;
     unsigned maj, min;
     unsigned long long ino;
-    if (std::sscanf(dev, "%x:%x:%llu", &maj, &min, &ino) != 3) continue;
+    if (std::sscanf(dev, "%x:%x:%llu", &maj, &min, &ino) != 3) return;
     const FileLock lock{static_cast<pid_t>(pid), std::strcmp(access, "WRITE") == 0};
     std::vector<FileLock>& held = table->held[FileKey{maj, min, ino}];
     if (std::none_of(held.begin(), held.end(), [&](const FileLock& l) {
           return l.pid == lock.pid && l.exclusive == lock.exclusive;
         }))
       held.push_back(lock);
-  }
+  });
 }
 
 }  // namespace
