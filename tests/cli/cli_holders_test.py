@@ -35,23 +35,9 @@ sys.stdin.read()
 """
 
 
-class PyHolder:
+class PyHolder(cli_util.PythonChild):
     def __init__(self, what, ident, user=None):
-        kw = {}
-        if user is not None:
-            kw = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
-        self.proc = subprocess.Popen(["/usr/bin/python3", "-c", PY_HOLDER, what, ident],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     **kw)
-        assert self.proc.stdout.readline() == "ready\n"
-        self.pid = self.proc.pid
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        super().__init__([PY_HOLDER, what, ident], "ready", user)
 
 
 def unshare_works():

@@ -129,7 +129,28 @@ class Holder:
             f.close()
 
 
-class LockHolder:
+class PythonChild:
+    """A Python process running `code` (as `user`, if given) that prints `ready`
+    once it holds what it should, and holds it until closed."""
+
+    def __init__(self, argv, ready, user=None):
+        kw = {}
+        if user is not None:
+            kw = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+        self.proc = subprocess.Popen(["/usr/bin/python3", "-c", *argv], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, **kw)
+        assert self.proc.stdout.readline() == ready + "\n"
+        self.pid = self.proc.pid
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+class LockHolder(PythonChild):
     """A Python process that makes a regular file in /dev/shm (with the volatile
     mark, the sticky bit, if asked) and holds a flock on it: what another user
     can do to a name."""
@@ -142,20 +163,7 @@ class LockHolder:
                 f"fcntl.flock(fd, {fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH})\n"
                 "print('locked', flush=True)\n"
                 "sys.stdin.read()\n")
-        kw = {}
-        if user is not None:
-            kw = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
-        self.proc = subprocess.Popen(["/usr/bin/python3", "-c", code], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, **kw)
-        assert self.proc.stdout.readline() == "locked\n"
-        self.pid = self.proc.pid
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        super().__init__([code], "locked", user)
 
 
 class CliTestCase(unittest.TestCase):
