@@ -121,11 +121,14 @@ int lock_contended(void* p, Mutex* m, uint64_t me, uint64_t seen, int64_t timeou
       watched_since = now;
     }
     const bool expired = deadline.try_only() || deadline.passed(now);
-    // Ask whether the owner lives once it has held the mutex a whole check
-    // period while this thread waited, and before giving up on a timeout (a
-    // dead owner's mutex is never "busy").
-    if (expired || now - watched_since >= kOwnerCheckNs) {
-      Liveness alive = expired ? owner_liveness_cached(w) : owner_liveness(w);
+    // Ask whether the owner lives: before the first sleep and before giving up
+    // on a timeout (a dead owner's mutex is taken at once, never "busy"; an
+    // owner this thread found alive a moment ago is not asked again), and
+    // whenever it has held the mutex a whole check period while this thread
+    // slept.
+    const bool periodic = now - watched_since >= kOwnerCheckNs;
+    if (expired || (spun && !counted) || periodic) {
+      Liveness alive = periodic ? owner_liveness(w) : owner_liveness_cached(w);
       if (alive == Liveness::dead) {
         uint64_t expected = w;
         if (owner.compare_exchange_strong(expected, me, std::memory_order_acq_rel,
@@ -189,7 +192,8 @@ int lock_contended(void* p, Mutex* m, uint64_t me, uint64_t seen, int64_t timeou
 }  // namespace
 
 int mutex_init(void* p) noexcept {
-  if (int rc = require_writable(p, IPCSHM_MUTEX_SIZE, "ipcshm_mutex_init"); rc < 0) return rc;
+  if (int rc = require_writable(p, IPCSHM_MUTEX_SIZE, "ipcshm_mutex_init", Probe::overwrite); rc < 0)
+    return rc;
   Mutex* m = as_mutex(p);
   at(m->magic).store(0, std::memory_order_relaxed);
   at(m->owner).store(kFree, std::memory_order_relaxed);

@@ -30,7 +30,7 @@ struct Seen {
   uint64_t owner;
   int64_t at;
 };
-thread_local Seen t_seen[4] = {};
+thread_local Seen t_seen[8] = {};
 thread_local unsigned t_seen_next = 0;
 
 // In a forked child only the forking thread lives on, with a tid and a start
@@ -90,7 +90,7 @@ void remember_alive(uint64_t owner, int64_t now) noexcept {
       s.at = now;
       return;
     }
-  t_seen[t_seen_next++ % 4] = Seen{owner, now};
+  t_seen[t_seen_next++ % 8] = Seen{owner, now};
 }
 
 }  // namespace

@@ -19,12 +19,15 @@ namespace sync {
 
 namespace {
 
-// Adds 0 to the word at p through the kernel: the write access check without
-// the fault. Wakes nobody (both wake counts are 0).
-int probe_word(const void* p) noexcept {
+// The write access check without the fault. Probe::keep adds 0 to the word
+// through the kernel (FUTEX_WAKE_OP; both wake counts are 0: wakes nobody);
+// Probe::overwrite has getcpu(2) store the CPU number in it.
+int probe_word(const void* p, Probe how) noexcept {
   auto* word = static_cast<const uint32_t*>(p);
-  long r = ::syscall(SYS_futex, word, FUTEX_WAKE_OP, 0, nullptr, word,
-                     FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0));
+  long r = how == Probe::keep
+               ? ::syscall(SYS_futex, word, FUTEX_WAKE_OP, 0, nullptr, word,
+                           FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0))
+               : ::syscall(SYS_getcpu, word, nullptr, nullptr);
   return r < 0 ? -errno : 0;
 }
 
@@ -48,14 +51,14 @@ void remember(ThreadState& t, uint64_t generation, uintptr_t page) noexcept {
 
 }  // namespace
 
-int probe_writable(const void* p, unsigned len, const char* call) noexcept {
+int probe_writable(const void* p, unsigned len, const char* call, Probe how) noexcept {
   // Read before asking: an unmap during the probe makes the answer stale, and
   // then the next call asks again.
   const uint64_t generation = g_unmap_generation.load(std::memory_order_acquire);
   const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
   const uintptr_t ends[2] = {addr, (addr + len - 4) & ~uintptr_t{3}};
   for (uintptr_t word : ends) {
-    int rc = probe_word(reinterpret_cast<const void*>(word));
+    int rc = probe_word(reinterpret_cast<const void*>(word), how);
     if (rc == -EFAULT) {
       if (mapped(word >> kPageShift))
         return fail_msg(EACCES,
@@ -64,7 +67,7 @@ int probe_writable(const void* p, unsigned len, const char* call) noexcept {
                         call, p);
       return fail_msg(EFAULT, "%s(%p): the address is not mapped in this process", call, p);
     }
-    if (rc < 0) return fail(-rc, "%s(%p): futex(FUTEX_WAKE_OP) probe", call, p);
+    if (rc < 0) return fail(-rc, "%s(%p): probing whether it is writable", call, p);
   }
   ThreadState& t = t_sync;
   remember(t, generation, (addr + len - 1) >> kPageShift);

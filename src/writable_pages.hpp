@@ -27,12 +27,19 @@ namespace sync {
 
 constexpr unsigned kPageShift = 12;  // the smallest page: a larger one only costs misses
 
+// How a probe may touch the memory: keep its contents (FUTEX_WAKE_OP adds 0),
+// or, for an initialisation that overwrites them anyway, store into it through
+// a system call (memory checkers then see a write, not a read of memory that
+// may never have been written).
+enum class Probe { keep, overwrite };
+
 // The out-of-line part: asks the kernel, remembers a writable page; -EACCES
 // (mapped, not writable), -EFAULT (not mapped) with a message naming `call`.
-int probe_writable(const void* p, unsigned len, const char* call) noexcept;
+int probe_writable(const void* p, unsigned len, const char* call, Probe how) noexcept;
 
 // 0 if the `len` bytes at p (4-aligned) may be written by this process.
-inline int require_writable(const void* p, unsigned len, const char* call) noexcept {
+inline int require_writable(const void* p, unsigned len, const char* call,
+                            Probe how = Probe::keep) noexcept {
   const uintptr_t first = reinterpret_cast<uintptr_t>(p) >> kPageShift;
   const uintptr_t last = (reinterpret_cast<uintptr_t>(p) + len - 1) >> kPageShift;
   const ThreadState& t = t_sync;
@@ -46,7 +53,7 @@ inline int require_writable(const void* p, unsigned len, const char* call) noexc
     }
     if (first_known && last_known) return 0;
   }
-  return probe_writable(p, len, call);
+  return probe_writable(p, len, call, how);
 }
 
 }  // namespace sync
