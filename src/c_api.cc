@@ -354,7 +354,8 @@ namespace sync = ipcshm::core::sync;
 int check_place(const void* p, const char* call) {
   if (!p) return core::fail_msg(EINVAL, "%s: the pointer is NULL", call);
   if (reinterpret_cast<uintptr_t>(p) % 8 != 0)
-    return core::fail_msg(EINVAL, "%s(%p): not 8-byte aligned (a primitive needs an 8-aligned place)",
+    return core::fail_msg(EINVAL,
+                          "%s(%p): not 8-byte aligned (a primitive needs an 8-aligned place)",
                           call, p);
   return 0;
 }

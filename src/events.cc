@@ -78,8 +78,8 @@ int wait_impl(void* p, uint64_t* seen, int64_t timeout_ns, bool spin, const char
 }  // namespace
 
 int event_init(void* p) noexcept {
-  if (int rc = require_writable(p, IPCSHM_EVENT_SIZE, "ipcshm_event_init", Probe::overwrite); rc < 0)
-    return rc;
+  static constexpr const char* kCall = "ipcshm_event_init";
+  if (int rc = require_writable(p, IPCSHM_EVENT_SIZE, kCall, Probe::overwrite); rc < 0) return rc;
   Event* ev = as_event(p);
   at(ev->magic).store(0, std::memory_order_relaxed);
   at(ev->seq).store(0, std::memory_order_relaxed);

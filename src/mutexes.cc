@@ -192,8 +192,8 @@ int lock_contended(void* p, Mutex* m, uint64_t me, uint64_t seen, int64_t timeou
 }  // namespace
 
 int mutex_init(void* p) noexcept {
-  if (int rc = require_writable(p, IPCSHM_MUTEX_SIZE, "ipcshm_mutex_init", Probe::overwrite); rc < 0)
-    return rc;
+  static constexpr const char* kCall = "ipcshm_mutex_init";
+  if (int rc = require_writable(p, IPCSHM_MUTEX_SIZE, kCall, Probe::overwrite); rc < 0) return rc;
   Mutex* m = as_mutex(p);
   at(m->magic).store(0, std::memory_order_relaxed);
   at(m->owner).store(kFree, std::memory_order_relaxed);

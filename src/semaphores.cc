@@ -30,8 +30,8 @@ bool try_take(std::atomic_ref<uint32_t> value) noexcept {
 }  // namespace
 
 int sem_init(void* p, uint32_t initial) noexcept {
-  if (int rc = require_writable(p, IPCSHM_SEM_SIZE, "ipcshm_sem_init", Probe::overwrite); rc < 0)
-    return rc;
+  static constexpr const char* kCall = "ipcshm_sem_init";
+  if (int rc = require_writable(p, IPCSHM_SEM_SIZE, kCall, Probe::overwrite); rc < 0) return rc;
   Semaphore* s = as_sem(p);
   at(s->magic).store(0, std::memory_order_relaxed);
   at(s->value).store(initial, std::memory_order_relaxed);

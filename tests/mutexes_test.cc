@@ -309,7 +309,8 @@ TEST(Mutex, AMainThreadThatExitsHoldingItIsADeadOwner) {
     return 3;
   });
   ASSERT_TRUE(owner_ready.get_byte());
-  Child waiter([&] { return lock_and_report(m, waiter_ready, report, 5000 * kMs * slow_factor()); });
+  Child waiter(
+      [&] { return lock_and_report(m, waiter_ready, report, 5000 * kMs * slow_factor()); });
   ASSERT_TRUE(waiter_ready.get_byte());
   EXPECT_TRUE(exited_with(waiter.wait(), 0));
   EXPECT_EQ(-EOWNERDEAD, report->rc.load());

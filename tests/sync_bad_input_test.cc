@@ -301,7 +301,8 @@ TEST(SyncBadInput, AReadOnlyMappingWhereAWritableOneWasIsEacces) {
 }
 
 TEST(SyncBadInput, UnmappedMemoryIsEfault) {
-  if (RUNNING_ON_VALGRIND) GTEST_SKIP() << "valgrind reports the unmapped address passed on purpose";
+  if (RUNNING_ON_VALGRIND)
+    GTEST_SKIP() << "valgrind reports the unmapped address passed on purpose";
   void* gone = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(MAP_FAILED, gone);
   ASSERT_EQ(0, ::munmap(gone, 4096));
