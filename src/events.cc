@@ -62,11 +62,13 @@ int wait_impl(void* p, uint64_t* seen, int64_t timeout_ns, bool spin, const char
       rc = fail_msg(EINTR, "%s(%p): interrupted by a signal", call, p);
       break;
     }
-    if (w < 0 && w != -EAGAIN && w != -ETIMEDOUT) {
+    if (w == 0) continue;  // woken: the sequence most likely moved
+    if (w != -EAGAIN && w != -ETIMEDOUT) {
       rc = fail(-w, "%s(%p): futex(FUTEX_WAIT)", call, p);
       break;
     }
-    // Something written over the event must end the wait, not prolong it.
+    // Something written over the event must end the wait, not prolong it:
+    // looked at whenever a sleep ends without a wake.
     if ((rc = check_header(p, kEventMagic, call)) < 0) break;
   }
   sleepers.fetch_sub(1, std::memory_order_seq_cst);
