@@ -205,11 +205,13 @@ TEST(CppSignalling, EventsAndSemaphoresAcrossProcesses) {
   EXPECT_TRUE(f.sem.try_acquire());
   EXPECT_FALSE(f.sem.try_acquire_for(1ms));
 
-  int fd = f.ev.fd();
-  f.ev.notify();
-  struct pollfd pfd = {fd, POLLIN, 0};
-  EXPECT_EQ(1, ::poll(&pfd, 1, 5000 * slow_factor()));
-  ::close(fd);
+  if (!RUNNING_ON_VALGRIND) {  // valgrind has no mremap(old_size = 0), which fd() needs
+    int fd = f.ev.fd();
+    f.ev.notify();
+    struct pollfd pfd = {fd, POLLIN, 0};
+    EXPECT_EQ(1, ::poll(&pfd, 1, 5000 * slow_factor()));
+    ::close(fd);
+  }
 
   ipcshm::semaphore full(f.shm, 256);
   full.init(UINT32_MAX);
