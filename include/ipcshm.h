@@ -359,8 +359,9 @@ IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCS
  *     magic number of its kind: memory never initialised, or holding another
  *     kind, is -EINVAL; a primitive overwritten with impossible contents is
  *     -EBADMSG. Garbage never makes a call crash, read outside the 64 bytes or
- *     hang: a wait that finds its primitive overwritten ends with the error
- *     within 0.1 s.
+ *     hang: a wait on a primitive that is overwritten meanwhile ends within
+ *     0.1 s, with the error (or, if the garbage changed what it waited for,
+ *     as if woken).
  *
  *  3. Every call but ipcshm_event_sequence, ipcshm_sem_value, ipcshm_wait and
  *     ipcshm_wake writes the primitive. In memory this process may only read (a
@@ -389,8 +390,9 @@ IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCS
  *  6. A wait first spins for a few microseconds (yielding the CPU: with two CPUs
  *     a spinner that does not yield can starve the very process it waits for),
  *     then sleeps in the kernel (FUTEX_WAIT on the shared word, never
- *     FUTEX_PRIVATE_FLAG) in slices of at most 0.1 s (20 ms for a mutex), after
- *     each of which it checks the primitive again (a mutex: also its owner).
+ *     FUTEX_PRIVATE_FLAG) in slices of at most 0.1 s (20 ms for a mutex); a
+ *     slice that ends without a wake-up checks the primitive again (a mutex:
+ *     also whether its owner lives).
  *     Sleepers are counted in the primitive, so a notify, post or unlock that
  *     nobody waits for makes no system call. A process killed while asleep
  *     leaves that count one too high; it then costs each later notify, post or
