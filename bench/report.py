@@ -238,6 +238,62 @@ def build(res, errors):
               1.5 if kind == "posix" else None, "4 KiB",
               verdict_name="16 GiB create vs 4 KiB create (lazy)")
 
+    t.section("signalling: wake-up of a sleeping waiter, one way (asleep in the kernel for "
+              ">= 1 ms; 2 processes on 2 CPUs)")
+    raw = "BM_wake_raw_futex"
+    t.row("raw FUTEX_WAKE -> FUTEX_WAIT", raw)
+    t.row("  the same, FUTEX_WAIT with a 100 ms deadline", "BM_wake_raw_futex_timed", raw, None,
+          "raw futex")
+    t.row("ipcshm event", "BM_wake_ipcshm_event", raw, 1.1, "raw futex",
+          verdict_name="wake-up: event vs raw futex")
+    t.row("  ipcshm event vs POSIX sem_t", "BM_wake_ipcshm_event", "BM_wake_sem_t", 1.0, "sem_t",
+          verdict_name="wake-up: event vs sem_t")
+    t.row("  ipcshm event vs pipe", "BM_wake_ipcshm_event", "BM_wake_pipe", 1.0, "pipe",
+          verdict_name="wake-up: event vs pipe")
+    t.row("ipcshm mutex hand-off (unlock -> blocked lock)", "BM_wake_ipcshm_mutex", raw, 1.1,
+          "raw futex", verdict_name="wake-up: mutex hand-off vs raw futex")
+    t.row("  ipcshm mutex hand-off vs POSIX sem_t", "BM_wake_ipcshm_mutex", "BM_wake_sem_t", 1.0,
+          "sem_t", verdict_name="wake-up: mutex hand-off vs sem_t")
+    t.row("  ipcshm mutex hand-off vs pipe", "BM_wake_ipcshm_mutex", "BM_wake_pipe", 1.0, "pipe",
+          verdict_name="wake-up: mutex hand-off vs pipe")
+    t.row("  ipcshm mutex vs pthread_mutex robust hand-off", "BM_wake_ipcshm_mutex",
+          "BM_wake_pthread_robust", None, "pthread robust")
+    t.row("ipcshm semaphore (post -> blocked wait)", "BM_wake_ipcshm_sem", raw, None, "raw futex")
+    t.row("pthread_mutex robust pshared hand-off", "BM_wake_pthread_robust", raw, None, "raw futex")
+    t.row("POSIX sem_t in shared memory", "BM_wake_sem_t", raw, None, "raw futex")
+    t.row("pipe (1 byte)", "BM_wake_pipe", raw, None, "raw futex")
+    t.row("eventfd", "BM_wake_eventfd", raw, None, "raw futex")
+    t.row("ipcshm_event_fd + poll (two wake-ups)", "BM_wake_ipcshm_event_fd", raw, None,
+          "raw futex")
+
+    t.section("signalling: round trip, two processes waiting for each other, 64 B each way")
+    raw, floor = "BM_pingpong_raw_futex", "BM_pingpong_raw_spin_futex"
+    t.row("raw futex, waits at once (sleeps every time)", raw)
+    t.row("raw futex after the library's spin (spin floor)", floor, raw, None, "raw futex")
+    t.row("ipcshm event (spins, then sleeps)", "BM_pingpong_ipcshm_event", raw, None, "raw futex")
+    t.row("  ipcshm event vs the spin floor", "BM_pingpong_ipcshm_event", floor, None, "spin floor")
+    t.row("ipcshm semaphore", "BM_pingpong_ipcshm_sem", raw, None, "raw futex")
+    t.row("  ipcshm semaphore vs the spin floor", "BM_pingpong_ipcshm_sem", floor, None,
+          "spin floor")
+    t.row("POSIX sem_t", "BM_pingpong_sem_t", raw, None, "raw futex")
+    t.row("pipe pair", "BM_pingpong_pipe", raw, None, "raw futex")
+    t.row("eventfd pair", "BM_pingpong_eventfd", raw, None, "raw futex")
+
+    t.section("signalling: uncontended, one thread, nobody waiting (per operation pair)")
+    pr = "BM_uncontended_pthread_robust"
+    t.row("pthread_mutex robust pshared lock+unlock", pr)
+    t.row("ipcshm mutex lock+unlock", "BM_uncontended_ipcshm_mutex", pr, 1.2, "pthread robust",
+          verdict_name="uncontended lock+unlock vs pthread robust")
+    t.row("pthread_mutex pshared (not robust)", "BM_uncontended_pthread_plain", pr, None,
+          "pthread robust")
+    t.row("raw CAS + exchange (floor)", "BM_uncontended_raw_cas", pr, None, "pthread robust")
+    t.row("POSIX sem_post+sem_wait", "BM_uncontended_sem_t")
+    t.row("ipcshm sem post+wait", "BM_uncontended_ipcshm_sem", "BM_uncontended_sem_t", None,
+          "sem_t")
+    t.row("raw increment + FUTEX_WAKE (always a syscall)", "BM_uncontended_raw_futex_wake")
+    t.row("ipcshm event notify, nobody asleep", "BM_uncontended_ipcshm_notify",
+          "BM_uncontended_raw_futex_wake", None, "raw wake")
+
     t.section("cross-process round trip, 64-byte message each way")
     t.row("shared memory, std::atomic sequence, spin", "BM_roundtrip_shm")
     t.row("  the same, fastest repetition", "BM_roundtrip_shm#min")
@@ -277,7 +333,7 @@ def main():
     print("every ratio divides two medians of this run.")
     t = build(res, errors)
     print("\n".join(t.lines))
-    print("\nTargets (SPEC §7)")
+    print("\nTargets (SPEC §7, §11)")
     for name, ratio, target, better, verdict in t.verdicts:
         cmp_ = "<=" if better == "le" else ">="
         if ratio is None:

@@ -106,7 +106,7 @@ extern "C" {
 /** The version of this header; ipcshm_version() gives the library's.
  * @{ */
 #define IPCSHM_VERSION_MAJOR 1
-#define IPCSHM_VERSION_MINOR 1
+#define IPCSHM_VERSION_MINOR 2
 #define IPCSHM_VERSION_PATCH 0
 #define IPCSHM_VERSION \
   ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8) | IPCSHM_VERSION_PATCH)
@@ -416,6 +416,227 @@ IPCSHM_EXPORT uint64_t ipcshm_sysv_shmid_ds_size(void) IPCSHM_NOEXCEPT;
 /** ftok(path, proj): proj must be 1..255. */
 IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCSHM_NOEXCEPT;
 /** @} */
+
+/* Since 1.2: signalling -- wait/wake on a word, events, semaphores and robust
+ * mutexes that live inside shared memory.
+ *
+ *  1. A primitive is IPCSHM_EVENT_SIZE, IPCSHM_SEM_SIZE or IPCSHM_MUTEX_SIZE
+ *     (64) bytes at an 8-byte aligned place that the caller chooses in any
+ *     mapping: an object of this library (POSIX, System V, memfd), or memory
+ *     mapped some other way, shared or, between the threads of one process, not
+ *     shared. The layout is the library's own (never a libc type such as
+ *     pthread_mutex_t or sem_t, which glibc and musl lay out differently), so C,
+ *     C++, Python, Rust and Julia processes use the same primitive. A NULL or
+ *     misaligned pointer is -EINVAL.
+ *
+ *  2. Initialise a primitive once (ipcshm_event_init, ipcshm_sem_init,
+ *     ipcshm_mutex_init), before anyone uses it: typically the creator, when
+ *     ipcshm_create returned 1, before it tells others the id. Initialising one
+ *     that is in use breaks it for its users. A primitive's first word is a
+ *     magic number of its kind: memory never initialised, or holding another
+ *     kind, is -EINVAL; a primitive overwritten with impossible contents is
+ *     -EBADMSG. Garbage never makes a call crash, read outside the 64 bytes or
+ *     hang: a wait on a primitive that is overwritten meanwhile ends within
+ *     0.1 s, with the error (or, if the garbage changed what it waited for,
+ *     as if woken).
+ *
+ *  3. Every call but ipcshm_event_sequence, ipcshm_sem_value, ipcshm_wait and
+ *     ipcshm_wake writes the primitive. In memory this process may only read (a
+ *     read-only mapping: IPCSHM_READONLY, a read-only descriptor, mprotect) such
+ *     a call is -EACCES, and at an address where nothing is mapped, -EFAULT. The
+ *     library asks the kernel (a futex operation that reports the fault instead
+ *     of taking it) the first time a thread uses a page, and remembers the answer
+ *     until the library unmaps any of its mappings (ipcshm_detach, ipcshm_resize,
+ *     ipcshm_sysv_detach, ...). Mappings the caller changes by itself are not
+ *     watched: memory found writable, then unmapped or mprotect-ed by the caller
+ *     and mapped read-only (or not at all) at the same address, is accessed as
+ *     before, and the access faults (SIGSEGV), as any would.
+ *
+ *  4. Timeouts are int64_t nanoseconds: < 0 waits for ever, 0 only tries
+ *     (-EAGAIN if the call would have to wait), > 0 is relative, measured on
+ *     CLOCK_MONOTONIC; when it passes the call returns -ETIMEDOUT (within a few
+ *     milliseconds of it).
+ *
+ *  5. A signal handler that runs while a call sleeps ends the wait with -EINTR
+ *     (so Python's Ctrl-C interrupts a blocked wait), whether or not it was
+ *     installed with SA_RESTART (the library's futex waits always have a
+ *     deadline, and the kernel restarts none of those). A handler that runs
+ *     while the call spins, or between two of its sleeps (see 6), does not end
+ *     it. The C++ wrapper retries on -EINTR.
+ *
+ *  6. A wait first spins for a few microseconds (yielding the CPU: with two CPUs
+ *     a spinner that does not yield can starve the very process it waits for),
+ *     then sleeps in the kernel (FUTEX_WAIT on the shared word, never
+ *     FUTEX_PRIVATE_FLAG) in slices of at most 0.1 s (20 ms for a mutex); a
+ *     slice that ends without a wake-up checks the primitive again (a mutex:
+ *     also whether its owner lives).
+ *     Sleepers are counted in the primitive, so a notify, post or unlock that
+ *     nobody waits for makes no system call. A process killed while asleep
+ *     leaves that count one too high; it then costs each later notify, post or
+ *     unlock one system call, and nothing else.
+ *
+ *  7. Processes that share a mutex must see each other's thread ids: one pid
+ *     namespace (and one time namespace), with its /proc mounted. See
+ *     ipcshm_mutex_lock. */
+enum { IPCSHM_EVENT_SIZE = 64, IPCSHM_SEM_SIZE = 64, IPCSHM_MUTEX_SIZE = 64 };
+
+/* Wait and wake on any 32-bit word of a mapping: the futex contract, for
+ * languages that cannot make the system call. `word` must be 4-byte aligned
+ * (else -EINVAL); it may be in a read-only mapping. The kernel compares and
+ * sleeps atomically: a wake that comes after the caller last read the word is
+ * not lost, provided the waker changes the word before it wakes. No spinning,
+ * no sleeper count: ipcshm_wake always asks the kernel.
+ *
+ * ipcshm_wait sleeps while *word == expected: 0 when woken, or at once if
+ * *word != expected (wake-ups may also be spurious: check the word again);
+ * -ETIMEDOUT; -EINTR; -EAGAIN for timeout 0 when *word == expected. */
+IPCSHM_EXPORT int ipcshm_wait(const uint32_t *word, uint32_t expected,
+                              int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/* Wakes up to `count` waiters of ipcshm_wait on `word` (UINT32_MAX: all) and
+ * returns how many it woke. */
+IPCSHM_EXPORT int ipcshm_wake(uint32_t *word, uint32_t count) IPCSHM_NOEXCEPT;
+
+/* Events: a doorbell with a 64-bit sequence number, which every notify
+ * increments. A waiter remembers the sequence it has seen and waits for it to
+ * change ("eventcount"): a notify that comes between its read of the sequence
+ * and its wait is never lost, and several notifies before it looks are seen as
+ * one change. Nothing is owned, so a notifier that dies wedges nobody.
+ *
+ * With a mutex this is a condition variable (the order matters: read the
+ * sequence while holding the mutex, unlock, then wait):
+ *
+ *     struct shared {                           // at offset 0 of the object:
+ *       unsigned char mu[IPCSHM_MUTEX_SIZE];     // offset 0
+ *       unsigned char ev[IPCSHM_EVENT_SIZE];     // offset 64 (8-aligned)
+ *       int ready;
+ *     } *s = ipcshm_pointer(h);
+ *     // consumer
+ *     ipcshm_mutex_lock(s->mu, -1);
+ *     while (!s->ready) {
+ *       uint64_t seen;
+ *       ipcshm_event_sequence(s->ev, &seen);   // under the mutex
+ *       ipcshm_mutex_unlock(s->mu);
+ *       ipcshm_event_wait(s->ev, &seen, -1);   // returns once a notify came
+ *       ipcshm_mutex_lock(s->mu, -1);          // (check -EOWNERDEAD in real code)
+ *     }
+ *     ipcshm_mutex_unlock(s->mu);
+ *     // producer
+ *     ipcshm_mutex_lock(s->mu, -1);
+ *     s->ready = 1;
+ *     ipcshm_mutex_unlock(s->mu);
+ *     ipcshm_event_notify(s->ev);              // wakes every waiter
+ *
+ * ipcshm_event_init sets the sequence to 0. */
+IPCSHM_EXPORT int ipcshm_event_init(void *ev) IPCSHM_NOEXCEPT;
+
+/* Increments the sequence and wakes every waiter (and every descriptor of
+ * ipcshm_event_fd). No system call when nobody waits. */
+IPCSHM_EXPORT int ipcshm_event_notify(void *ev) IPCSHM_NOEXCEPT;
+
+/* The current sequence in *seq (works in a read-only mapping). */
+IPCSHM_EXPORT int ipcshm_event_sequence(const void *ev, uint64_t *seq) IPCSHM_NOEXCEPT;
+
+/* Returns 0 as soon as the sequence differs from *seen, and stores it in *seen
+ * (at once if it differs already); -ETIMEDOUT, -EINTR, or -EAGAIN for timeout 0
+ * with no change. Start with *seen from ipcshm_event_sequence, read before
+ * looking at the shared state that the event announces changes of. */
+IPCSHM_EXPORT int ipcshm_event_wait(void *ev, uint64_t *seen, int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/* A new descriptor (>= 0; close-on-exec, non-blocking) that becomes readable
+ * after every notify that comes after this call, for poll/epoll, asyncio
+ * (loop.add_reader), tokio (AsyncFd) or Julia (FDWatcher). The caller closes it
+ * to stop.
+ *
+ * A read of 8 bytes returns the event's sequence (uint64_t, native byte order)
+ * as a helper thread of the library saw it after a notify. At most one such
+ * value waits in the descriptor: notifies that come before the caller reads
+ * coalesce into it, so read ipcshm_event_sequence for the latest. With nothing
+ * to read, read(2) fails with EAGAIN. Read 8 bytes at a time (a shorter read
+ * leaves the rest for the next one). A read that returns 0 (end of file) means
+ * the event was overwritten and the descriptor will never become readable
+ * again.
+ *
+ * Each descriptor has a helper thread that sleeps on the event (counted as a
+ * sleeper, so every notify makes a system call while a descriptor is open) and
+ * that holds a mapping of its own of the event's page(s). Detaching the
+ * mapping (ipcshm_detach, munmap) while the descriptor is open is therefore
+ * safe: the descriptor goes on working, and the event's memory stays allocated
+ * (a System V segment counts it as an attachment) until the descriptor is
+ * closed. The helper notices the close at the next notify or within 0.1 s, and
+ * then ends and unmaps its mapping. In a forked child the descriptor is fed by
+ * the parent's helper. Memory that cannot be mapped a second time (huge pages,
+ * or memory that is not a shared mapping) is -EOPNOTSUPP. Do not shrink an
+ * object below the event while a descriptor is open: the helper would fault. */
+IPCSHM_EXPORT int ipcshm_event_fd(void *ev) IPCSHM_NOEXCEPT;
+
+/* Counting semaphores, as InterProcessCommunication.jl's Semaphore (post, wait,
+ * timedwait, trywait, value). The count is a count, not an ownership: a process
+ * that dies after ipcshm_sem_wait does not give its unit back (as POSIX
+ * semaphores); use a mutex where a dead holder must be noticed. */
+IPCSHM_EXPORT int ipcshm_sem_init(void *sem, uint32_t value) IPCSHM_NOEXCEPT;
+
+/* Adds one to the count and wakes one waiter; -EOVERFLOW (count unchanged) at
+ * UINT32_MAX. No system call when nobody waits. */
+IPCSHM_EXPORT int ipcshm_sem_post(void *sem) IPCSHM_NOEXCEPT;
+
+/* Takes one from the count, waiting while it is 0: 0; -ETIMEDOUT; -EINTR;
+ * -EAGAIN for timeout 0 with a count of 0 (trywait). */
+IPCSHM_EXPORT int ipcshm_sem_wait(void *sem, int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/* The current count in *value (works in a read-only mapping). */
+IPCSHM_EXPORT int ipcshm_sem_value(const void *sem, uint32_t *value) IPCSHM_NOEXCEPT;
+
+/* Robust mutexes: the owner's death never wedges the others.
+ *
+ * The owner is a thread, named in the mutex by its thread id and its start
+ * time (clock ticks after boot, /proc/<tid>/stat field 22), written in one
+ * atomic step with the lock itself. A waiter that has slept for 20 ms on the
+ * same owner reads that owner's /proc entry: no such thread, a zombie, or a
+ * thread that started at another time means the owner died, however it died
+ * (SIGKILL included; a thread that exits while its process lives is an owner
+ * that died, as in POSIX). A blocked waiter so notices the death within about
+ * 20 ms, and a reused pid or tid is never taken for the dead owner: since the
+ * kernel dates threads in 10 ms ticks, a thread's first lock call within the
+ * tick it was started in waits until that tick is over (at most 10 ms, once per
+ * thread), so that every later thread with its tid starts in a later tick.
+ *
+ * Requirements: the processes sharing a mutex are in one pid namespace (and
+ * time namespace) and /proc is that namespace's (else the first lock call is
+ * -EOPNOTSUPP). With /proc mounted hidepid=1 or 2, other users' processes are
+ * hidden: an owner of another user is then checked with kill(tid, 0) only,
+ * which sees that it died but not a reuse of its tid.
+ *
+ * Locks are not recursive (-EDEADLK), carry no priority inheritance, and
+ * belong to the thread: another thread's unlock is -EPERM, and a forked child
+ * does not hold the locks its parent held. Waiters are not served in order. */
+IPCSHM_EXPORT int ipcshm_mutex_init(void *m) IPCSHM_NOEXCEPT;
+
+/* Takes the mutex, waiting while another thread holds it. Returns
+ *   0                 the caller holds it;
+ *   -EOWNERDEAD       the caller holds it, but its previous owner died holding
+ *                     it: the data it guards may be half-updated. Repair it,
+ *                     then call ipcshm_mutex_consistent(); unlocking without
+ *                     that makes the mutex -ENOTRECOVERABLE for everyone
+ *                     (waiters included) until ipcshm_mutex_init;
+ *   -ENOTRECOVERABLE  the mutex was unlocked after -EOWNERDEAD without
+ *                     ipcshm_mutex_consistent; nobody holds it;
+ *   -EDEADLK          this thread holds it already;
+ *   -ETIMEDOUT, -EAGAIN (timeout 0: held by a live thread), -EINTR.
+ * A mutex whose owner died is taken with -EOWNERDEAD also by a call with a
+ * timeout (0 included), never reported busy. */
+IPCSHM_EXPORT int ipcshm_mutex_lock(void *m, int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/* Marks the data guarded by the mutex repaired after -EOWNERDEAD; the caller
+ * still holds the mutex and unlocks it as usual. -EINVAL unless the calling
+ * thread holds the mutex after -EOWNERDEAD. */
+IPCSHM_EXPORT int ipcshm_mutex_consistent(void *m) IPCSHM_NOEXCEPT;
+
+/* Releases the mutex and wakes one waiter (no system call when nobody waits).
+ * -EPERM if the calling thread does not hold it. After -EOWNERDEAD without
+ * ipcshm_mutex_consistent, this makes the mutex -ENOTRECOVERABLE (and returns
+ * 0). */
+IPCSHM_EXPORT int ipcshm_mutex_unlock(void *m) IPCSHM_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,12 @@
 //
 // Failures throw std::system_error whose code() is the errno (generic_category)
 // and whose what() carries the library's message (ipcshm_last_error()).
+//
+// Since 1.2, views of the signalling primitives at a place of a shm:
+//
+//   ipcshm::mutex m(shm, 0);            // 64 bytes at offset 0
+//   if (shm.created()) m.init();
+//   std::unique_lock lock(m);            // ipcshm::owner_dead if its owner died
 #ifndef IPCSHM_HPP
 #define IPCSHM_HPP
 
@@ -15,9 +21,13 @@
 #endif
 
 #include <cerrno>
+#include <chrono>
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -221,6 +231,288 @@ class shm {
   ipcshm_t* h_ = nullptr;
   bool created_ = false;
 };
+
+// ---------------------------------------------------------------------------
+// Signalling (since 1.2): views of an event, a semaphore or a mutex at a place
+// of a mapping. A view is a pointer: it does not own the memory nor keep the
+// shm attached (as std::span), and copies of it name the same primitive.
+// Initialise a primitive once (init(), typically when shm::created()), before
+// anyone uses it. Waits that a signal handler interrupts (-EINTR) are
+// resumed, with what is left of their timeout.
+
+namespace detail {
+
+// The primitive at `offset` of the mapping: 8-aligned and inside it.
+inline void* place(const shm& s, uint64_t offset, std::string_view what) {
+  if (offset % 8 != 0 || offset > s.size() || s.size() - offset < 64)
+    throw std::system_error(EINVAL, std::generic_category(),
+                            std::string(what) + ": offset " + std::to_string(offset) +
+                                " is not an 8-aligned place for 64 bytes in a mapping of " +
+                                std::to_string(s.size()) + " bytes");
+  return static_cast<unsigned char*>(s.data()) + offset;
+}
+
+// A timeout in nanoseconds for the C API: never negative (0 only tries),
+// at most INT64_MAX.
+template <typename Rep, typename Period>
+int64_t timeout_ns(const std::chrono::duration<Rep, Period>& d) {
+  using namespace std::chrono;
+  if (d <= d.zero()) return 0;
+  if (duration_cast<duration<double, std::nano>>(d).count() >= 9.2e18) return INT64_MAX;
+  return duration_cast<nanoseconds>(d).count();
+}
+
+// Calls fn(timeout_ns) until it is not -EINTR: with no timeout (-1) as it
+// is, otherwise with the time left until the deadline (0 once past it).
+template <typename Fn>
+int retry(Fn&& fn, int64_t timeout) {
+  if (timeout <= 0) {
+    int rc;
+    do rc = fn(timeout);
+    while (rc == -EINTR);
+    return rc;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
+  for (int64_t left = timeout;;) {
+    int rc = fn(left);
+    if (rc != -EINTR) return rc;
+    left = timeout_ns(deadline - std::chrono::steady_clock::now());
+  }
+}
+
+template <typename Clock, typename Duration>
+int64_t timeout_until(const std::chrono::time_point<Clock, Duration>& t) {
+  return timeout_ns(t - Clock::now());
+}
+
+}  // namespace detail
+
+// An event (ipcshm_event_*): a sequence number that notify() increments.
+//
+//   ipcshm::event ev(shm, 64);
+//   uint64_t seen = ev.sequence();   // before looking at the shared state
+//   ...                              // nothing to do yet
+//   seen = ev.wait(seen);            // returns once a notify came
+class event {
+ public:
+  event(const shm& s, uint64_t offset) : p_(detail::place(s, offset, "ipcshm::event")) {}
+  explicit event(void* place) noexcept : p_(place) {}
+
+  // Makes the memory an event with sequence 0 (once, before anyone uses it).
+  void init() { check(ipcshm_event_init(p_), "ipcshm_event_init"); }
+
+  uint64_t sequence() const {
+    uint64_t seq = 0;
+    check(ipcshm_event_sequence(p_, &seq), "ipcshm_event_sequence");
+    return seq;
+  }
+
+  // Wakes every waiter.
+  void notify() { check(ipcshm_event_notify(p_), "ipcshm_event_notify"); }
+
+  // Waits until the sequence differs from `seen`, and returns it.
+  uint64_t wait(uint64_t seen) {
+    check(detail::retry([&](int64_t t) { return ipcshm_event_wait(p_, &seen, t); }, -1),
+          "ipcshm_event_wait");
+    return seen;
+  }
+
+  // The same, at most for `d`: std::nullopt if it timed out.
+  template <typename Rep, typename Period>
+  std::optional<uint64_t> wait_for(uint64_t seen, const std::chrono::duration<Rep, Period>& d) {
+    return timed_wait(seen, detail::timeout_ns(d));
+  }
+
+  template <typename Clock, typename Duration>
+  std::optional<uint64_t> wait_until(uint64_t seen,
+                                     const std::chrono::time_point<Clock, Duration>& t) {
+    return timed_wait(seen, detail::timeout_until(t));
+  }
+
+  // A new non-blocking, close-on-exec descriptor that becomes readable after a
+  // notify (see ipcshm_event_fd); the caller closes it.
+  int fd() { return check(ipcshm_event_fd(p_), "ipcshm_event_fd"); }
+
+  void* native_handle() const noexcept { return p_; }
+
+ private:
+  std::optional<uint64_t> timed_wait(uint64_t seen, int64_t timeout) {
+    int rc = detail::retry([&](int64_t t) { return ipcshm_event_wait(p_, &seen, t); }, timeout);
+    if (rc == -ETIMEDOUT || rc == -EAGAIN) return std::nullopt;
+    check(rc, "ipcshm_event_wait");
+    return seen;
+  }
+
+  void* p_;
+};
+
+// A counting semaphore (ipcshm_sem_*), with InterProcessCommunication.jl's
+// names (post, wait, try_wait, value) and std::counting_semaphore's (release,
+// acquire, try_acquire, try_acquire_for, try_acquire_until). A process that
+// dies after taking a unit does not give it back.
+class semaphore {
+ public:
+  semaphore(const shm& s, uint64_t offset) : p_(detail::place(s, offset, "ipcshm::semaphore")) {}
+  explicit semaphore(void* place) noexcept : p_(place) {}
+
+  void init(uint32_t value) { check(ipcshm_sem_init(p_, value), "ipcshm_sem_init"); }
+
+  // Adds one; std::system_error(EOVERFLOW) at UINT32_MAX.
+  void post() { check(ipcshm_sem_post(p_), "ipcshm_sem_post"); }
+
+  void wait() {
+    check(detail::retry([&](int64_t t) { return ipcshm_sem_wait(p_, t); }, -1), "ipcshm_sem_wait");
+  }
+
+  // Takes one if the count is not 0; false otherwise.
+  bool try_wait() { return timed_wait(0); }
+
+  template <typename Rep, typename Period>
+  bool wait_for(const std::chrono::duration<Rep, Period>& d) {
+    return timed_wait(detail::timeout_ns(d));
+  }
+
+  template <typename Clock, typename Duration>
+  bool wait_until(const std::chrono::time_point<Clock, Duration>& t) {
+    return timed_wait(detail::timeout_until(t));
+  }
+
+  uint32_t value() const {
+    uint32_t v = 0;
+    check(ipcshm_sem_value(p_, &v), "ipcshm_sem_value");
+    return v;
+  }
+
+  void release(uint32_t n = 1) {
+    for (uint32_t i = 0; i < n; ++i) post();
+  }
+  void acquire() { wait(); }
+  bool try_acquire() { return try_wait(); }
+  template <typename Rep, typename Period>
+  bool try_acquire_for(const std::chrono::duration<Rep, Period>& d) {
+    return wait_for(d);
+  }
+  template <typename Clock, typename Duration>
+  bool try_acquire_until(const std::chrono::time_point<Clock, Duration>& t) {
+    return wait_until(t);
+  }
+
+  void* native_handle() const noexcept { return p_; }
+
+ private:
+  bool timed_wait(int64_t timeout) {
+    int rc = detail::retry([&](int64_t t) { return ipcshm_sem_wait(p_, t); }, timeout);
+    if (rc == -ETIMEDOUT || rc == -EAGAIN) return false;
+    check(rc, "ipcshm_sem_wait");
+    return true;
+  }
+
+  void* p_;
+};
+
+class mutex;
+
+// Thrown by mutex::lock and the try_lock family when the mutex's previous
+// owner died holding it (-EOWNERDEAD). The calling thread holds the mutex
+// then, and so does the exception: repair the data it guards and call
+// consistent(). When the last copy of the exception is destroyed the mutex is
+// unlocked -- which, without consistent(), makes it -ENOTRECOVERABLE for
+// everyone, so data that may be half-updated is never trusted by accident. To
+// keep holding it past the catch, take(): a std::unique_lock that owns it.
+//
+//   try {
+//     std::unique_lock lock(m);
+//     use(data);
+//   } catch (const ipcshm::owner_dead& e) {
+//     repair(data);
+//     e.consistent();                // then the exception's end unlocks it
+//   }
+class owner_dead : public std::system_error {
+ public:
+  owner_dead(mutex& m, const std::string& what);
+
+  ipcshm::mutex& get_mutex() const noexcept { return *m_; }
+  // Marks the data repaired (ipcshm_mutex_consistent); the mutex stays held.
+  void consistent() const;
+  // The held mutex as a std::unique_lock; the exception no longer unlocks it.
+  // Once only (std::system_error(EINVAL) after that).
+  std::unique_lock<ipcshm::mutex> take() const;
+
+ private:
+  // Shared by the copies of the exception: unlocks when the last one goes,
+  // unless taken.
+  struct held {
+    explicit held(void* p) noexcept : place(p) {}
+    held(const held&) = delete;
+    held& operator=(const held&) = delete;
+    ~held() {
+      if (!taken) ipcshm_mutex_unlock(place);
+    }
+    void* place;
+    bool taken = false;
+  };
+  ipcshm::mutex* m_;
+  std::shared_ptr<held> held_;
+};
+
+// A robust mutex (ipcshm_mutex_*), a Lockable and TimedLockable for
+// std::unique_lock, std::lock_guard and std::scoped_lock. Errors other than
+// owner death throw std::system_error: ENOTRECOVERABLE, EDEADLK (this thread
+// holds it already), EPERM (unlock by a thread that does not hold it).
+class mutex {
+ public:
+  mutex(const shm& s, uint64_t offset) : p_(detail::place(s, offset, "ipcshm::mutex")) {}
+  explicit mutex(void* place) noexcept : p_(place) {}
+
+  void init() { check(ipcshm_mutex_init(p_), "ipcshm_mutex_init"); }
+
+  void lock() { timed_lock(-1); }
+  bool try_lock() { return timed_lock(0); }
+
+  template <typename Rep, typename Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+    return timed_lock(detail::timeout_ns(d));
+  }
+
+  template <typename Clock, typename Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& t) {
+    return timed_lock(detail::timeout_until(t));
+  }
+
+  void unlock() { check(ipcshm_mutex_unlock(p_), "ipcshm_mutex_unlock"); }
+
+  // After owner_dead: the data is repaired (see ipcshm_mutex_consistent).
+  void consistent() { check(ipcshm_mutex_consistent(p_), "ipcshm_mutex_consistent"); }
+
+  void* native_handle() const noexcept { return p_; }
+
+ private:
+  bool timed_lock(int64_t timeout) {
+    int rc = detail::retry([&](int64_t t) { return ipcshm_mutex_lock(p_, t); }, timeout);
+    if (rc == -ETIMEDOUT || rc == -EAGAIN) return false;
+    if (rc == -EOWNERDEAD)
+      throw owner_dead(*this, std::string("ipcshm_mutex_lock: ") + ipcshm_last_error());
+    check(rc, "ipcshm_mutex_lock");
+    return true;
+  }
+
+  void* p_;
+};
+
+inline owner_dead::owner_dead(ipcshm::mutex& m, const std::string& what)
+    : std::system_error(EOWNERDEAD, std::generic_category(), what),
+      m_(&m),
+      held_(std::make_shared<held>(m.native_handle())) {}
+
+inline void owner_dead::consistent() const { m_->consistent(); }
+
+inline std::unique_lock<ipcshm::mutex> owner_dead::take() const {
+  if (held_->taken)
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "ipcshm::owner_dead::take: the lock was taken already");
+  held_->taken = true;
+  return std::unique_lock<ipcshm::mutex>(*m_, std::adopt_lock);
+}
 
 }  // namespace ipcshm
 

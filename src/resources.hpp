@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <utility>
 
+#include "writable_pages.hpp"
+
 namespace ipcshm::core {
 
 class UniqueFd {
@@ -59,11 +61,15 @@ class Mapping {
   size_t size() const noexcept { return len_; }
   // Takes over what mremap(2) made of this mapping (the old one is gone).
   void moved(void* addr, size_t len) noexcept {
+    if (addr != addr_) note_unmap();  // the old range may now hold anything
     addr_ = addr;
     len_ = len;
   }
   void reset() noexcept {
-    if (addr_) ::munmap(addr_, len_);
+    if (addr_) {
+      ::munmap(addr_, len_);
+      note_unmap();  // forget that these pages were writable (writable_pages.hpp)
+    }
     addr_ = nullptr;
     len_ = 0;
   }
@@ -92,7 +98,10 @@ class SysvAttachment {
 
   void* get() const noexcept { return addr_; }
   void reset() noexcept {
-    if (addr_) ::shmdt(addr_);
+    if (addr_) {
+      ::shmdt(addr_);
+      note_unmap();
+    }
     addr_ = nullptr;
   }
 

@@ -271,6 +271,7 @@ int attach_raw(int32_t shmid, bool readonly, void** ptr) {
 
 int detach_raw(const void* ptr) {
   if (::shmdt(ptr) != 0) return IPCSHM_FAIL_ERRNO("shmdt(%p)", ptr);
+  note_unmap();
   return 0;
 }
 

@@ -40,6 +40,10 @@ FROZEN(reserve, IPCSHM_RESERVE == 64);
 FROZEN(kind_posix, IPCSHM_KIND_POSIX == 1);
 FROZEN(kind_sysv, IPCSHM_KIND_SYSV == 2);
 FROZEN(kind_memfd, IPCSHM_KIND_MEMFD == 3);
+/* Since 1.2: the primitives' sizes, part of every shared layout that holds one. */
+FROZEN(event_size, IPCSHM_EVENT_SIZE == 64);
+FROZEN(sem_size, IPCSHM_SEM_SIZE == 64);
+FROZEN(mutex_size, IPCSHM_MUTEX_SIZE == 64);
 
 int main(void) {
   uint32_t v = ipcshm_version();

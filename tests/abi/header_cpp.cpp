@@ -33,6 +33,14 @@ static_assert(std::is_same<decltype(&ipcshm_create),
                            int (*)(const char*, uint64_t, uint32_t, uint32_t,
                                    ipcshm_t**) IPCSHM_TEST_NOEXCEPT>::value,
               "ipcshm_create");
+static_assert(std::is_same<decltype(&ipcshm_mutex_lock),
+                           int (*)(void*, int64_t) IPCSHM_TEST_NOEXCEPT>::value,
+              "ipcshm_mutex_lock");
+static_assert(std::is_same<decltype(&ipcshm_wait),
+                           int (*)(const uint32_t*, uint32_t, int64_t) IPCSHM_TEST_NOEXCEPT>::value,
+              "ipcshm_wait");
+static_assert(IPCSHM_EVENT_SIZE == 64 && IPCSHM_SEM_SIZE == 64 && IPCSHM_MUTEX_SIZE == 64,
+              "the primitives' sizes are ABI");
 static_assert(noexcept(ipcshm_detach(nullptr)), "the C API does not throw");
 
 int main() {

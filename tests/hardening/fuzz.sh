@@ -6,9 +6,11 @@
 #   fuzz_ids           id parsing (tests/hardening/fuzz_ids.cc), seeds tests/fuzz/ids/
 #   fuzz_array_header  the "WA-1" array header (tests/hardening/fuzz_array_header.cc),
 #                      seeds tests/fuzz/array_header/
+#   fuzz_primitives    events, semaphores and mutexes with hostile contents
+#                      (tests/hardening/fuzz_primitives.cc), seeds tests/fuzz/primitives/
 #   tests/hardening/fuzz.sh [BUILDDIR] [SECONDS]     (defaults: build-fuzz, 10; each)
-# New inputs go to BUILDDIR/corpus (ids) and BUILDDIR/corpus-array_header, never
-# into the source tree. A crash leaves its input in BUILDDIR (<target>-crash-*)
+# New inputs go to BUILDDIR/corpus (ids), BUILDDIR/corpus-array_header and
+# BUILDDIR/corpus-primitives, never into the source tree. A crash leaves its input in BUILDDIR (<target>-crash-*)
 # and fails the script, after every target has run. One summary line per target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ build() {
       -newer "$builddir/$target" 2>/dev/null)" ]; then
     "$cxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -Isrc -Iinclude "${sources[@]}" -lbsd -o "$builddir/$target"
+      -Isrc -Iinclude "${sources[@]}" -lbsd -pthread -o "$builddir/$target"
   fi
 }
 
@@ -63,10 +65,16 @@ build fuzz_ids tests/hardening/fuzz_ids.cc src/ids.cc src/errors.cc -- \
   src/ids.hpp src/errors.hpp
 build fuzz_array_header tests/hardening/fuzz_array_header.cc src/array_header.cc \
   src/errors.cc -- src/arrays.hpp src/segment.hpp src/errors.hpp
+build fuzz_primitives tests/hardening/fuzz_primitives.cc src/events.cc src/semaphores.cc \
+  src/mutexes.cc src/owners.cc src/futex.cc src/sync_layout.cc src/writable_pages.cc \
+  src/errors.cc -- src/sync.hpp src/sync_layout.hpp src/sync_thread.hpp src/futex.hpp \
+  src/owners.hpp src/writable_pages.hpp src/errors.hpp
 
 failed=0
 run fuzz_ids "$builddir/corpus" "$builddir/fuzz.log" 512 tests/fuzz/ids \
   -dict=tests/fuzz/ids.dict || failed=1
 run fuzz_array_header "$builddir/corpus-array_header" "$builddir/fuzz-array_header.log" 4096 \
   tests/fuzz/array_header -dict=tests/fuzz/array_header.dict || failed=1
+run fuzz_primitives "$builddir/corpus-primitives" "$builddir/fuzz-primitives.log" 80 \
+  tests/fuzz/primitives -timeout=10 || failed=1
 exit "$failed"

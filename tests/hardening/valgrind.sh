@@ -19,7 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 builddir=${1:-build-test}
 suites=(api ids bad_input multiprocess lifetime permissions sysv_lowlevel threads cpp_wrapper fork
-        memfd fdpass resize arrays)
+        memfd fdpass resize arrays wait_wake events semaphores mutexes sync_bad_input
+        cpp_signalling)
 export IPCSHM_FD_PEER="$builddir/tests/fd_peer"  # fdpass's peer program (not traced)
 logs="$builddir/valgrind"
 rm -rf "$logs"
