@@ -417,7 +417,8 @@ IPCSHM_EXPORT uint64_t ipcshm_sysv_shmid_ds_size(void) IPCSHM_NOEXCEPT;
 IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCSHM_NOEXCEPT;
 /** @} */
 
-/* Since 1.2: signalling -- wait/wake on a word, events, semaphores and robust
+/** @name Signalling (since 1.2)
+ * Since 1.2: signalling: wait/wake on a word, events, semaphores and robust
  * mutexes that live inside shared memory.
  *
  *  1. A primitive is IPCSHM_EVENT_SIZE, IPCSHM_SEM_SIZE or IPCSHM_MUTEX_SIZE
@@ -477,10 +478,15 @@ IPCSHM_EXPORT int ipcshm_ftok(const char *path, int32_t proj, int32_t *key) IPCS
  *
  *  7. Processes that share a mutex must see each other's thread ids: one pid
  *     namespace (and one time namespace), with its /proc mounted. See
- *     ipcshm_mutex_lock. */
-enum { IPCSHM_EVENT_SIZE = 64, IPCSHM_SEM_SIZE = 64, IPCSHM_MUTEX_SIZE = 64 };
+ *     ipcshm_mutex_lock.
+ * @{ */
 
-/* Wait and wake on any 32-bit word of a mapping: the futex contract, for
+/** The sizes of the primitives in bytes (each 8-byte aligned in the mapping).
+ * @{ */
+enum { IPCSHM_EVENT_SIZE = 64, IPCSHM_SEM_SIZE = 64, IPCSHM_MUTEX_SIZE = 64 };
+/** @} */
+
+/** Wait and wake on any 32-bit word of a mapping: the futex contract, for
  * languages that cannot make the system call. `word` must be 4-byte aligned
  * (else -EINVAL); it may be in a read-only mapping. The kernel compares and
  * sleeps atomically: a wake that comes after the caller last read the word is
@@ -493,11 +499,11 @@ enum { IPCSHM_EVENT_SIZE = 64, IPCSHM_SEM_SIZE = 64, IPCSHM_MUTEX_SIZE = 64 };
 IPCSHM_EXPORT int ipcshm_wait(const uint32_t *word, uint32_t expected,
                               int64_t timeout_ns) IPCSHM_NOEXCEPT;
 
-/* Wakes up to `count` waiters of ipcshm_wait on `word` (UINT32_MAX: all) and
+/** Wakes up to `count` waiters of ipcshm_wait on `word` (UINT32_MAX: all) and
  * returns how many it woke. */
 IPCSHM_EXPORT int ipcshm_wake(uint32_t *word, uint32_t count) IPCSHM_NOEXCEPT;
 
-/* Events: a doorbell with a 64-bit sequence number, which every notify
+/** Events: a doorbell with a 64-bit sequence number, which every notify
  * increments. A waiter remembers the sequence it has seen and waits for it to
  * change ("eventcount"): a notify that comes between its read of the sequence
  * and its wait is never lost, and several notifies before it looks are seen as
@@ -530,20 +536,20 @@ IPCSHM_EXPORT int ipcshm_wake(uint32_t *word, uint32_t count) IPCSHM_NOEXCEPT;
  * ipcshm_event_init sets the sequence to 0. */
 IPCSHM_EXPORT int ipcshm_event_init(void *ev) IPCSHM_NOEXCEPT;
 
-/* Increments the sequence and wakes every waiter (and every descriptor of
+/** Increments the sequence and wakes every waiter (and every descriptor of
  * ipcshm_event_fd). No system call when nobody waits. */
 IPCSHM_EXPORT int ipcshm_event_notify(void *ev) IPCSHM_NOEXCEPT;
 
-/* The current sequence in *seq (works in a read-only mapping). */
+/** The current sequence in *seq (works in a read-only mapping). */
 IPCSHM_EXPORT int ipcshm_event_sequence(const void *ev, uint64_t *seq) IPCSHM_NOEXCEPT;
 
-/* Returns 0 as soon as the sequence differs from *seen, and stores it in *seen
+/** Returns 0 as soon as the sequence differs from *seen, and stores it in *seen
  * (at once if it differs already); -ETIMEDOUT, -EINTR, or -EAGAIN for timeout 0
  * with no change. Start with *seen from ipcshm_event_sequence, read before
  * looking at the shared state that the event announces changes of. */
 IPCSHM_EXPORT int ipcshm_event_wait(void *ev, uint64_t *seen, int64_t timeout_ns) IPCSHM_NOEXCEPT;
 
-/* A new descriptor (>= 0; close-on-exec, non-blocking) that becomes readable
+/** A new descriptor (>= 0; close-on-exec, non-blocking) that becomes readable
  * after every notify that comes after this call, for poll/epoll, asyncio
  * (loop.add_reader), tokio (AsyncFd) or Julia (FDWatcher). The caller closes it
  * to stop.
@@ -570,27 +576,27 @@ IPCSHM_EXPORT int ipcshm_event_wait(void *ev, uint64_t *seen, int64_t timeout_ns
  * object below the event while a descriptor is open: the helper would fault. */
 IPCSHM_EXPORT int ipcshm_event_fd(void *ev) IPCSHM_NOEXCEPT;
 
-/* Counting semaphores, as InterProcessCommunication.jl's Semaphore (post, wait,
+/** Counting semaphores, as InterProcessCommunication.jl's Semaphore (post, wait,
  * timedwait, trywait, value). The count is a count, not an ownership: a process
  * that dies after ipcshm_sem_wait does not give its unit back (as POSIX
  * semaphores); use a mutex where a dead holder must be noticed. */
 IPCSHM_EXPORT int ipcshm_sem_init(void *sem, uint32_t value) IPCSHM_NOEXCEPT;
 
-/* Adds one to the count and wakes one waiter; -EOVERFLOW (count unchanged) at
+/** Adds one to the count and wakes one waiter; -EOVERFLOW (count unchanged) at
  * UINT32_MAX. No system call when nobody waits. */
 IPCSHM_EXPORT int ipcshm_sem_post(void *sem) IPCSHM_NOEXCEPT;
 
-/* Takes one from the count, waiting while it is 0: 0; -ETIMEDOUT; -EINTR;
+/** Takes one from the count, waiting while it is 0: 0; -ETIMEDOUT; -EINTR;
  * -EAGAIN for timeout 0 with a count of 0 (trywait). */
 IPCSHM_EXPORT int ipcshm_sem_wait(void *sem, int64_t timeout_ns) IPCSHM_NOEXCEPT;
 
-/* The current count in *value (works in a read-only mapping). */
+/** The current count in *value (works in a read-only mapping). */
 IPCSHM_EXPORT int ipcshm_sem_value(const void *sem, uint32_t *value) IPCSHM_NOEXCEPT;
 
-/* Robust mutexes: the owner's death never wedges the others.
+/** Robust mutexes: the owner's death never wedges the others.
  *
  * The owner is a thread, named in the mutex by its thread id and its start
- * time (clock ticks after boot, /proc/<tid>/stat field 22), written in one
+ * time (clock ticks after boot, /proc/TID/stat field 22), written in one
  * atomic step with the lock itself. A waiter that has slept for 20 ms on the
  * same owner reads that owner's /proc entry: no such thread, a zombie, or a
  * thread that started at another time means the owner died, however it died
@@ -612,7 +618,7 @@ IPCSHM_EXPORT int ipcshm_sem_value(const void *sem, uint32_t *value) IPCSHM_NOEX
  * does not hold the locks its parent held. Waiters are not served in order. */
 IPCSHM_EXPORT int ipcshm_mutex_init(void *m) IPCSHM_NOEXCEPT;
 
-/* Takes the mutex, waiting while another thread holds it. Returns
+/** Takes the mutex, waiting while another thread holds it. Returns
  *   0                 the caller holds it;
  *   -EOWNERDEAD       the caller holds it, but its previous owner died holding
  *                     it: the data it guards may be half-updated. Repair it,
@@ -627,16 +633,17 @@ IPCSHM_EXPORT int ipcshm_mutex_init(void *m) IPCSHM_NOEXCEPT;
  * timeout (0 included), never reported busy. */
 IPCSHM_EXPORT int ipcshm_mutex_lock(void *m, int64_t timeout_ns) IPCSHM_NOEXCEPT;
 
-/* Marks the data guarded by the mutex repaired after -EOWNERDEAD; the caller
+/** Marks the data guarded by the mutex repaired after -EOWNERDEAD; the caller
  * still holds the mutex and unlocks it as usual. -EINVAL unless the calling
  * thread holds the mutex after -EOWNERDEAD. */
 IPCSHM_EXPORT int ipcshm_mutex_consistent(void *m) IPCSHM_NOEXCEPT;
 
-/* Releases the mutex and wakes one waiter (no system call when nobody waits).
+/** Releases the mutex and wakes one waiter (no system call when nobody waits).
  * -EPERM if the calling thread does not hold it. After -EOWNERDEAD without
  * ipcshm_mutex_consistent, this makes the mutex -ENOTRECOVERABLE (and returns
  * 0). */
 IPCSHM_EXPORT int ipcshm_mutex_unlock(void *m) IPCSHM_NOEXCEPT;
+/** @} */
 
 #ifdef __cplusplus
 }
