@@ -40,6 +40,8 @@ if what == "event-async":
 print("waiting")
 try:
     result = waits[what]()
+    # (a signal the parent sent meanwhile must not end this process)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     print("returned", result, "after", handled, "signals")
 except KeyboardInterrupt:
     print("interrupted")
