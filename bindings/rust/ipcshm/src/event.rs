@@ -2,7 +2,7 @@
 //! (`ipcshm_event_*`, libipcshm 1.2).
 
 use crate::error::check;
-use crate::primitive::{place, retry, EAGAIN, ETIMEDOUT};
+use crate::primitive::{no_result, place, retry, EAGAIN, ETIMEDOUT};
 use crate::{sys, Access, ReadWrite, Shm};
 use std::fmt;
 use std::io;
@@ -133,8 +133,8 @@ impl<'a> Event<'a, ReadWrite> {
     /// if it differs already). Waits that a signal handler interrupts are
     /// resumed.
     pub fn wait(&self, seen: u64) -> io::Result<u64> {
-        self.wait_timeout(seen, None)
-            .map(|seq| seq.expect("a wait without a timeout returns a sequence"))
+        self.wait_timeout(seen, None)?
+            .ok_or_else(|| no_result("ipcshm_event_wait"))
     }
 
     /// [`wait`](Self::wait) for at most `timeout` (`None`: no limit;

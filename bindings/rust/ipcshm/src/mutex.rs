@@ -2,7 +2,7 @@
 //! 1.2), its guard, and owner death as a result of its own (`LockError`).
 
 use crate::error::{check, Error};
-use crate::primitive::{place, retry, EAGAIN, ETIMEDOUT};
+use crate::primitive::{no_result, place, retry, EAGAIN, ETIMEDOUT};
 use crate::{sys, ReadWrite, Shm};
 use std::fmt;
 use std::io;
@@ -120,8 +120,8 @@ impl<'a> Mutex<'a> {
     /// unlocks it when dropped. Waits that a signal handler interrupts are
     /// resumed. See [`LockError`] for what else can happen.
     pub fn lock(&self) -> Result<MutexGuard<'a>, LockError<'a>> {
-        self.lock_timeout(None)
-            .map(|g| g.expect("a lock without a timeout returns a guard"))
+        self.lock_timeout(None)?
+            .ok_or_else(|| LockError::Io(no_result("ipcshm_mutex_lock")))
     }
 
     /// Takes the mutex if no live thread holds it: `Ok(None)` otherwise. A

@@ -102,6 +102,19 @@ pub(crate) fn retry(mut f: impl FnMut(i64) -> c_int, timeout: Option<Duration>) 
     }
 }
 
+/// The error of a wait without a timeout that came back without what it
+/// waited for: the library broke its contract (never expected).
+pub(crate) fn no_result(call: &str) -> io::Error {
+    Error::new(
+        ETIMEDOUT,
+        format!(
+            "{}: a wait without a timeout returned without a result",
+            call
+        ),
+    )
+    .into()
+}
+
 /// `Ok(true)` for 0, `Ok(false)` for a timeout (`-ETIMEDOUT`, `-EAGAIN`),
 /// the library's error otherwise.
 pub(crate) fn taken(rc: c_int) -> io::Result<bool> {

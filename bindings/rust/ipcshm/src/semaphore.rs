@@ -2,7 +2,7 @@
 //! libipcshm 1.2).
 
 use crate::error::check;
-use crate::primitive::{place, retry, taken};
+use crate::primitive::{no_result, place, retry, taken};
 use crate::{sys, Access, ReadWrite, Shm};
 use std::fmt;
 use std::io;
@@ -107,7 +107,11 @@ impl<'a> Semaphore<'a, ReadWrite> {
     /// Takes one from the count, waiting while it is 0. Waits that a signal
     /// handler interrupts are resumed.
     pub fn wait(&self) -> io::Result<()> {
-        self.wait_timeout(None).map(|_| ())
+        if self.wait_timeout(None)? {
+            Ok(())
+        } else {
+            Err(no_result("ipcshm_sem_wait"))
+        }
     }
 
     /// Takes one if the count is not 0: `Ok(false)` otherwise.
