@@ -46,6 +46,9 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
+#   _primitives.py     signalling (1.2): a primitive's place, timeouts, Ctrl-C; wait_word()
+#   _events.py         Event (and its asyncio wait), _semaphores.py Semaphore,
+#   _mutexes.py        Mutex, OwnerDeadError, NotRecoverableError
 # A new concern gets a module of its own and a line here. A handle that the
 # library returns goes straight into a _Handle (the out-parameter), and every
 # buffer over shared memory is exported as _buffers.py does it.
@@ -78,4 +81,21 @@ __all__ = [
     "IPCSHM_INT8", "IPCSHM_UINT8", "IPCSHM_INT16", "IPCSHM_UINT16", "IPCSHM_INT32",
     "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",
     "IPCSHM_COMPLEX64", "IPCSHM_COMPLEX128",
+]
+
+# Signalling (libipcshm 1.2): events, semaphores and robust mutexes in shared memory.
+from ._events import Event  # noqa: E402
+from ._mutexes import Mutex, NotRecoverableError, OwnerDeadError  # noqa: E402
+from ._primitives import (IPCSHM_EVENT_SIZE, IPCSHM_MUTEX_SIZE,  # noqa: E402
+                          IPCSHM_SEM_SIZE, wait_word, wake_word)
+from ._semaphores import Semaphore  # noqa: E402
+
+for _public in (Event, Semaphore, Mutex, OwnerDeadError, NotRecoverableError, wait_word,
+                wake_word):
+    _public.__module__ = __name__
+del _public
+
+__all__ += [
+    "Event", "Semaphore", "Mutex", "OwnerDeadError", "NotRecoverableError", "wait_word",
+    "wake_word", "IPCSHM_EVENT_SIZE", "IPCSHM_SEM_SIZE", "IPCSHM_MUTEX_SIZE",
 ]

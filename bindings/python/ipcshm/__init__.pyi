@@ -147,3 +147,20 @@ def array(name: Optional[_Id], dtype: numpy.typing.DTypeLike = None,
           readonly: bool = False, perms: int = 0o600, volatile: bool = True,
           open_or_create: bool = False, prefault: bool = False, locked: bool = False,
           reserve: bool = False, hugepages: bool = False) -> _Array: ...
+
+# Signalling (libipcshm 1.2): the modules' own hints.
+from ._events import Event as Event
+from ._mutexes import Mutex as Mutex
+from ._mutexes import NotRecoverableError as NotRecoverableError
+from ._mutexes import OwnerDeadError as OwnerDeadError
+from ._primitives import IPCSHM_EVENT_SIZE as IPCSHM_EVENT_SIZE
+from ._primitives import IPCSHM_MUTEX_SIZE as IPCSHM_MUTEX_SIZE
+from ._primitives import IPCSHM_SEM_SIZE as IPCSHM_SEM_SIZE
+from ._primitives import wait_word as wait_word
+from ._primitives import wake_word as wake_word
+from ._semaphores import Semaphore as Semaphore
+
+__all__ += [
+    "Event", "Semaphore", "Mutex", "OwnerDeadError", "NotRecoverableError", "wait_word",
+    "wake_word", "IPCSHM_EVENT_SIZE", "IPCSHM_SEM_SIZE", "IPCSHM_MUTEX_SIZE",
+]
