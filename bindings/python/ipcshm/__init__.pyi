@@ -71,6 +71,9 @@ class ShmInfo:
     shmid: int
     flags: int
 
+    # Kinds and flags by name, the mode in octal, the key in hex (0x%08x).
+    def __repr__(self) -> str: ...
+    def __str__(self) -> str: ...
     @property
     def hugepages(self) -> bool: ...
     @property
