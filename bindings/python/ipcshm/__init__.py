@@ -58,7 +58,7 @@ from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_KIND_SYSV, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY, IPCSHM_RESERVE,
                       IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32, IPCSHM_UINT64,
-                      ipcshm_info_t, library_path)
+                      IPCSHM_UNSEALED, ipcshm_info_t, library_path)
 from ._shared_memory import SharedMemory, _reattach
 from ._version import __version__
 
@@ -73,7 +73,7 @@ __all__ = [
     "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
-    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE",
+    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
     "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",
     "IPCSHM_INT8", "IPCSHM_UINT8", "IPCSHM_INT16", "IPCSHM_UINT16", "IPCSHM_INT32",
     "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",

@@ -21,7 +21,8 @@ from ._native import (IPCSHM_COMPLEX64 as IPCSHM_COMPLEX64,
                       IPCSHM_PREFAULT as IPCSHM_PREFAULT, IPCSHM_READONLY as IPCSHM_READONLY,
                       IPCSHM_RESERVE as IPCSHM_RESERVE, IPCSHM_UINT8 as IPCSHM_UINT8,
                       IPCSHM_UINT16 as IPCSHM_UINT16, IPCSHM_UINT32 as IPCSHM_UINT32,
-                      IPCSHM_UINT64 as IPCSHM_UINT64, ipcshm_info_t as ipcshm_info_t,
+                      IPCSHM_UINT64 as IPCSHM_UINT64,
+                      IPCSHM_UNSEALED as IPCSHM_UNSEALED, ipcshm_info_t as ipcshm_info_t,
                       library_path as library_path)
 
 __version__: str
@@ -29,7 +30,7 @@ __all__ = [
     "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
-    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE",
+    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
     "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",
     "IPCSHM_INT8", "IPCSHM_UINT8", "IPCSHM_INT16", "IPCSHM_UINT16", "IPCSHM_INT32",
     "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",
@@ -94,10 +95,10 @@ class SharedMemory:
                  hugepages: bool = False) -> None: ...
     @classmethod
     def from_fd(cls, fd: _Fd, readonly: bool = False, *, prefault: bool = False,
-                locked: bool = False) -> "SharedMemory": ...
+                locked: bool = False, unsealed: bool = False) -> "SharedMemory": ...
     @classmethod
     def recv(cls, sock: _Fd, readonly: bool = False, *, prefault: bool = False,
-             locked: bool = False) -> "SharedMemory": ...
+             locked: bool = False, unsealed: bool = False) -> "SharedMemory": ...
     @classmethod
     def create_array(cls, name: Optional[_Id], dtype: numpy.typing.DTypeLike,
                      shape: _Shape, *, perms: int = 0o600, volatile: bool = True,

@@ -11,7 +11,7 @@ from typing import Any, SupportsIndex, Union
 
 from ._native import (IPCSHM_HUGEPAGES, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY,
-                      IPCSHM_RESERVE)
+                      IPCSHM_RESERVE, IPCSHM_UNSEALED)
 
 # name=None with create=True: the library fills the X's (unguessable, retried on
 # EEXIST), like CPython's "psm_" + random names (14 bytes at most, as CPython keeps).
@@ -89,9 +89,10 @@ def _perms(perms: SupportsIndex) -> int:
 
 
 # The flags of the other constructors (SharedMemory() spells them out: its hot path).
-def _attach_flags(readonly: bool, prefault: bool, locked: bool) -> int:
+def _attach_flags(readonly: bool, prefault: bool, locked: bool,
+                  unsealed: bool = False) -> int:
     return ((IPCSHM_READONLY if readonly else 0) | (IPCSHM_PREFAULT if prefault else 0)
-            | (IPCSHM_LOCKED if locked else 0))
+            | (IPCSHM_LOCKED if locked else 0) | (IPCSHM_UNSEALED if unsealed else 0))
 
 
 def _create_flags(volatile: bool, open_or_create: bool, reserve: bool,
