@@ -43,13 +43,18 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _info.py           ShmInfo; info(), remove(), chmod(); version(), page_size(), ftok()
 #   _handles.py        ownership of the library's handles; what exit detaches
 #   _buffers.py        buf and its exporter: views keep the mapping, read-only stays so
+#   _accel.py          the compiled module ipcshm._ext (ext/*.c), or ctypes: which
+#                      makes handles and buffers
 #   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
-# A new concern gets a module of its own and a line here. A handle that the
-# library returns goes straight into a _Handle (the out-parameter), and every
-# buffer over shared memory is exported as _buffers.py does it.
+# A new concern gets a module of its own and a line here (and, if it has a
+# compiled fast path, a file in ext/ and a line in ext/module.c). A handle that
+# the library returns goes straight into the object that owns it (its
+# out-parameter), and every buffer over shared memory is exported as
+# _buffers.py (or ext/exporter.c) does it.
 
+from ._accel import extension_path
 from ._arrays import array
 from ._info import ShmInfo, chmod, ftok, info, page_size, remove, version
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
@@ -71,7 +76,7 @@ del _public
 
 __all__ = [
     "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
-    "page_size", "ftok", "library_path", "ipcshm_info_t",
+    "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
     "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",

@@ -26,9 +26,11 @@ from ._native import (IPCSHM_COMPLEX64 as IPCSHM_COMPLEX64,
                       library_path as library_path)
 
 __version__: str
+# The compiled module in use (ipcshm._ext), or None: ctypes alone.
+extension_path: Optional[str]
 __all__ = [
     "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
-    "page_size", "ftok", "library_path", "ipcshm_info_t",
+    "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
     "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",
@@ -88,10 +90,13 @@ class ShmInfo:
 class SharedMemory:
     """A mapping of a shared memory object, like multiprocessing.shared_memory's."""
 
+    # track (CPython 3.13's): when creating, False makes the object persistent
+    # (as volatile=False); volatile, if given, decides instead.
     def __init__(self, name: Optional[_Id] = None, create: bool = False,
-                 size: SupportsIndex = 0, *, perms: int = 0o600, readonly: bool = False,
-                 volatile: bool = True, open_or_create: bool = False,
-                 prefault: bool = False, locked: bool = False, reserve: bool = False,
+                 size: SupportsIndex = 0, *, track: bool = True, perms: int = 0o600,
+                 readonly: bool = False, volatile: Optional[bool] = None,
+                 open_or_create: bool = False, prefault: bool = False,
+                 locked: bool = False, reserve: bool = False,
                  hugepages: bool = False) -> None: ...
     @classmethod
     def from_fd(cls, fd: _Fd, readonly: bool = False, *, prefault: bool = False,

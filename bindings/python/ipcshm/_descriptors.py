@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
+from . import _accel
 from ._args import _attach_flags, _fileno
 from ._errors import _check
-from ._handles import _Handle
 from ._native import lib as _lib
 
 
@@ -32,9 +32,7 @@ class _DescriptorMethods:
         language touches it. Accept it only from a peer you trust not to."""
         flags = _attach_flags(readonly, prefault, locked, unsealed)
         n = _fileno(fd)
-        handle = _Handle()
-        rc: int = _lib.ipcshm_attach_fd(n, flags, handle.ref)
-        return cls._new(handle, rc, readonly, prefault)
+        return cls._new(_accel.attach_fd(n, flags), readonly, prefault)
 
     @classmethod
     def recv(cls: Any, sock: Any, readonly: bool = False, *, prefault: bool = False,
@@ -62,9 +60,7 @@ class _DescriptorMethods:
             if not poller.poll(None if timeout is None else int(timeout * 1000)):
                 raise TimeoutError("timed out")
         flags = _attach_flags(readonly, prefault, locked, unsealed)
-        handle = _Handle()
-        rc: int = _lib.ipcshm_recv(fd, flags, handle.ref)
-        return cls._new(handle, rc, readonly, prefault)
+        return cls._new(_accel.recv(fd, flags), readonly, prefault)
 
     def fd(self: Any) -> int:
         """A new descriptor of the object (close-on-exec; read-only if the mapping
