@@ -22,9 +22,10 @@ A bare name is a POSIX name (``"x"`` is ``"/x"``); for a POSIX object that is
 called ``private`` or starts with ``key:``/``shmid:``, write the leading '/'.
 
 Errors raise ``FileNotFoundError`` (ENOENT), ``FileExistsError`` (EEXIST),
-``PermissionError`` (EACCES, EPERM), ``ValueError`` (EINVAL, EBADMSG, with an
-``errno`` attribute), ``io.UnsupportedOperation`` (EOPNOTSUPP: an ``OSError``
-and a ``ValueError``) or ``OSError`` (anything else, as its subclass for the
+``PermissionError`` (EACCES, EPERM), ``InvalidArgumentError`` (EINVAL,
+EBADMSG: an ``OSError``, as CPython raises for a bad name, and a
+``ValueError``), ``io.UnsupportedOperation`` (EOPNOTSUPP: an ``OSError`` and a
+``ValueError`` too) or ``OSError`` (anything else, as its subclass for the
 errno: ``ConnectionResetError``, ``BlockingIOError``, ...), with the library's
 message (``ipcshm_last_error()``).
 
@@ -56,6 +57,7 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 
 from ._accel import extension_path
 from ._arrays import array
+from ._errors import InvalidArgumentError
 from ._info import ShmInfo, chmod, ftok, info, page_size, remove, version
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_HUGEPAGES, IPCSHM_INT8, IPCSHM_INT16,
@@ -69,13 +71,13 @@ from ._version import __version__
 
 # The names pickles and reprs use are ipcshm's, whichever module defines them
 # (a SharedMemory pickles as ipcshm._reattach(id, readonly)).
-for _public in (SharedMemory, ShmInfo, _reattach, array, chmod, ftok, info, page_size,
-                remove, version):
+for _public in (SharedMemory, ShmInfo, InvalidArgumentError, _reattach, array, chmod,
+                ftok, info, page_size, remove, version):
     _public.__module__ = __name__
 del _public
 
 __all__ = [
-    "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShmInfo", "InvalidArgumentError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",

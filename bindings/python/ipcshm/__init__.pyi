@@ -29,7 +29,7 @@ __version__: str
 # The compiled module in use (ipcshm._ext), or None: ctypes alone.
 extension_path: Optional[str]
 __all__ = [
-    "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShmInfo", "InvalidArgumentError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
@@ -51,6 +51,10 @@ _Fd = Union[SupportsIndex, _HasFileno]
 _Shape = Union[SupportsIndex, Sequence[SupportsIndex]]
 # A numpy array over shared memory (column-major, order='F').
 _Array = numpy.ndarray[Any, numpy.dtype[Any]]
+
+
+class InvalidArgumentError(OSError, ValueError):
+    """EINVAL or EBADMSG from the library: both an OSError and a ValueError."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -42,9 +42,9 @@ def _reattach(id: str, readonly: bool) -> SharedMemory:
 class SharedMemory(_DescriptorMethods, _ArrayMethods):
     """A mapping of a shared memory object, like multiprocessing.shared_memory's.
 
-    SharedMemory(name=None, create=False, size=0, *, perms=0o600, readonly=False,
-                 volatile=True, open_or_create=False, prefault=False, locked=False,
-                 reserve=False, hugepages=False)
+    SharedMemory(name=None, create=False, size=0, *, track=True, perms=0o600,
+                 readonly=False, volatile=None, open_or_create=False, prefault=False,
+                 locked=False, reserve=False, hugepages=False)
 
     create=True makes a new object of `size` bytes (exclusive: an existing name is
     FileExistsError); name=None then picks a unique POSIX name. open_or_create=True
@@ -52,6 +52,10 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     ``created`` tells which. Without either, attaches the existing object `name`.
     volatile=True (the default) destroys the object when its last user, in any
     process, closes it or dies; volatile=False keeps it until unlink()/remove().
+    track is CPython 3.13's: there is no resource tracker here, and volatile
+    objects already go with their last user; track=False (when creating and
+    volatile is not given) makes a persistent object, as 3.13's untracked
+    objects outlive their process.
     perms, volatile, reserve and hugepages belong to creation: attaching with them
     is a ValueError. readonly maps read-only (``buf`` is a read-only memoryview).
     prefault populates the pages, locked keeps them in RAM (mlock), reserve
