@@ -49,6 +49,7 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
+#   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
 # A new concern gets a module of its own and a line here (and, if it has a
 # compiled fast path, a file in ext/ and a line in ext/module.c). A handle that
 # the library returns goes straight into the object that owns it (its
@@ -67,6 +68,7 @@ from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32, IPCSHM_UINT64,
                       IPCSHM_UNSEALED, ipcshm_info_t, library_path)
 from ._shared_memory import SharedMemory, _reattach
+from . import _multiprocessing  # noqa: F401  (registers SharedMemory's reducer)
 from ._version import __version__
 
 # The names pickles and reprs use are ipcshm's, whichever module defines them

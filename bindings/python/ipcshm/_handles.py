@@ -152,7 +152,10 @@ before_exit: List[Callable[[], None]] = []
 after_exit: List[Callable[[], None]] = []
 
 
-def _detach_at_exit() -> None:
+def exit_detach() -> None:
+    """At exit (atexit; and multiprocessing's exit, for children that end with
+    os._exit): detaches every handle but those that views may still read.
+    Running it twice does nothing more."""
     for hook in before_exit:
         hook()
     for r in list(_live):
@@ -170,4 +173,16 @@ def _detach_at_exit() -> None:
         hook()
 
 
-atexit.register(_detach_at_exit)
+# Set by _multiprocessing.py: True while multiprocessing's own exit function
+# (util._exit_function, an atexit handler too) is still to run and will call
+# exit_detach() itself, after it has flushed its queues, whose feeder threads
+# may still hand objects over; then ipcshm's atexit handler leaves it to that.
+exit_later: Callable[[], bool] = lambda: False
+
+
+def _atexit() -> None:
+    if not exit_later():
+        exit_detach()
+
+
+atexit.register(_atexit)

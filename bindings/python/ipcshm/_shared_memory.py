@@ -127,6 +127,11 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         # `handle` owns what the call made, whatever happens from here on.
         self._adopt(handle, readonly, prefault)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from . import _multiprocessing      # (which imports this module)
+        _multiprocessing.register(cls)      # multiprocessing hands subclasses over too
+
     def _adopt(self, handle: Any, readonly: bool, prefault: bool) -> None:
         """Takes the new `handle` (see _accel.py) and maps it; detaches it if
         that fails (now: the traceback would keep it alive)."""

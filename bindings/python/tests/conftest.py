@@ -60,9 +60,10 @@ def child_env(**extra):
 
 def run_python(code, *args, timeout=30, check=True, env_extra=None, **kwargs):
     """Runs `code` in a new python3 with ipcshm importable; returns the result."""
+    kwargs.setdefault("text", True)
     r = subprocess.run([sys.executable, "-c", code, *map(str, args)],
                        env=child_env(**(env_extra or {})),
-                       capture_output=True, text=True, timeout=timeout, **kwargs)
+                       capture_output=True, timeout=timeout, **kwargs)
     if check and r.returncode != 0:
         raise AssertionError("child failed (%d):\n%s\n%s" % (r.returncode, r.stdout, r.stderr))
     return r

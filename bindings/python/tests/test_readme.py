@@ -20,8 +20,9 @@ def psm_names():
 
 def test_readme_has_its_examples():
     blocks = python_blocks()
-    assert len(blocks) == 3
-    assert "SharedMemory.recv" in blocks[1] and "ipcshm.array" in blocks[2]
+    assert len(blocks) == 4
+    assert "SharedMemory.recv" in blocks[1] and "ProcessPoolExecutor" in blocks[2]
+    assert "ipcshm.array" in blocks[3]
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
