@@ -39,10 +39,12 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import socket
+import struct
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import multiprocessing.reduction as _reduction
 
@@ -56,9 +58,10 @@ from ._shared_memory import SharedMemory
 
 # How long a process that exits waits for the receivers of what it sent.
 EXIT_WAIT = 10.0
-# How long the sender's resource-sharer thread waits for a receiver that
-# received the descriptor to say that it attached.
+# How long the sender waits for a receiver that received the descriptor to say
+# that it attached; and for any other read from a peer.
 ACK_WAIT = 30.0
+PEER_WAIT = 10
 
 _F_GET_SEALS = getattr(fcntl, "F_GET_SEALS", 1034)
 _F_SEAL_SHRINK = getattr(fcntl, "F_SEAL_SHRINK", 0x0002)
@@ -101,74 +104,118 @@ def _attach_by_id(cls: Type[SharedMemory], ident: str, readonly: bool) -> Shared
 
 class _Sharer:
     """The thread that hands objects over, and what it holds. One per process
-    (a forked child starts afresh: what its parent holds is not its own)."""
+    (a forked child starts afresh: what its parent holds is not its own).
+
+    It listens on an abstract UNIX socket (no file, which an exiting process's
+    multiprocessing would remove before the wait for receivers). Any local
+    user may connect to that: a peer of another user (root aside) is turned
+    away at once by its credentials (SO_PEERCRED), each connection is served by
+    a thread of its own with a bounded wait for the peer, so no peer can stall
+    the others, and a receiver must prove the multiprocessing authkey (the
+    HMAC challenge of multiprocessing.connection) before anything is sent."""
 
     def __init__(self) -> None:
         self.lock = threading.Condition()
         self.pid = os.getpid()
-        self.listener: Any = None
+        self.sock: Optional[socket.socket] = None
         self.address = ""
         self.next_key = 0
+        self.serving = 0                        # handovers under way
         # key -> (send, release, description)
         self.entries: Dict[int, Tuple[Callable[[Any], None], Callable[[], None], str]] = {}
 
     def register(self, send: Callable[[Any], None], release: Callable[[], None],
                  what: str) -> Tuple[str, int]:
         with self.lock:
-            if self.listener is None:
-                from multiprocessing import connection, process
+            if self.sock is None:
                 address = "\0ipcshm-%d-%s" % (os.getpid(), os.urandom(8).hex())
-                self.listener = connection.Listener(
-                    address, "AF_UNIX", authkey=process.current_process().authkey)
-                self.address = address
-                threading.Thread(target=self._serve, args=(self.listener,),
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.bind(address)
+                    sock.listen(64)
+                except OSError:
+                    sock.close()
+                    raise
+                self.sock, self.address = sock, address
+                threading.Thread(target=self._serve, args=(sock,),
                                  name="ipcshm-handover", daemon=True).start()
             self.next_key += 1
             self.entries[self.next_key] = (send, release, what)
             return self.address, self.next_key
 
-    def _serve(self, listener: Any) -> None:
+    def _serve(self, sock: socket.socket) -> None:
         import signal
         signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        uids = {os.geteuid(), 0}
         while True:
             try:
-                conn = listener.accept()
+                peer, _ = sock.accept()
             except OSError:
                 time.sleep(0.05)                # (out of descriptors, say)
                 continue
-            except Exception:                   # a failed authentication
-                continue
-            with conn:
-                try:
-                    key = conn.recv()
-                    with self.lock:
-                        entry = self.entries.get(key)
-                    if entry is None:
-                        conn.send(False)        # (received once already)
-                        continue
-                    send, release, _ = entry
-                    try:
-                        conn.send(True)
-                        send(conn)
-                    finally:
-                        with self.lock:
-                            self.entries.pop(key, None)
-                            self.lock.notify_all()
-                        release()
-                except Exception:               # the receiver went away: its loss
-                    pass
+            try:
+                creds = peer.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                        struct.calcsize("3i"))
+                if struct.unpack("3i", creds)[1] not in uids:
+                    peer.close()
+                    continue
+                # Every read from the peer is bounded (the descriptor stays
+                # blocking, as multiprocessing's Connection reads it).
+                peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                struct.pack("ll", int(PEER_WAIT), 0))
+                threading.Thread(target=self._hand, args=(peer,), daemon=True).start()
+            except Exception:
+                peer.close()
+
+    def _hand(self, peer: socket.socket) -> None:
+        from multiprocessing import connection, process
+        authkey = process.current_process().authkey
+        try:
+            conn = connection.Connection(peer.detach())
+        except Exception:
+            peer.close()
+            return
+        with conn:
+            try:
+                connection.deliver_challenge(conn, authkey)
+                connection.answer_challenge(conn, authkey)
+                key = conn.recv()
+                with self.lock:
+                    entry = self.entries.pop(key, None) if isinstance(key, int) else None
+                    if entry is not None:
+                        self.serving += 1
+                if entry is None:
+                    conn.send(False)            # (received once already)
+                    return
+            except Exception:                   # not a receiver of ours
+                return
+            send, release, _ = entry
+            try:
+                conn.send(True)
+                send(conn)
+            except Exception:                   # the receiver went away: its loss
+                pass
+            finally:
+                release()
+                with self.lock:
+                    self.serving -= 1
+                    self.lock.notify_all()
 
     def wait(self, seconds: float) -> List[str]:
         """Waits until every object was received (at most `seconds`); what is
         left."""
         deadline = time.monotonic() + seconds
         with self.lock:
-            while self.entries:
+            while self.entries or self.busy():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self.lock.wait(left)
+                self.lock.wait(min(left, 0.05))
             return [what for _, _, what in self.entries.values()]
+
+    def busy(self) -> bool:
+        """A handover in progress (taken from entries, not yet released)."""
+        return self.serving > 0
 
 
 _sharer = _Sharer()
@@ -186,11 +233,8 @@ def _sharer_in_child() -> None:
             release()
         except Exception:
             pass
-    if old.listener is not None:
-        try:
-            old.listener.close()
-        except OSError:
-            pass
+    if old.sock is not None:
+        old.sock.close()
 
 
 os.register_at_fork(after_in_child=_sharer_in_child)

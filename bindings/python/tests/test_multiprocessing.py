@@ -235,3 +235,58 @@ def test_children_that_end_with_os_exit_detach_what_they_hold(method):
         assert not shm_exists(name)
     finally:
         ipcshm.remove(name)
+
+
+# The sender's socket is abstract: any local user may connect to it.
+
+def test_a_stalled_peer_does_not_hold_up_receivers(name):
+    import socket
+    import time
+    from multiprocessing.reduction import ForkingPickler
+    with ipcshm.SharedMemory(name, create=True, size=100) as shm:
+        data = bytes(ForkingPickler.dumps(shm))
+        address = ipcshm._multiprocessing._sharer.address
+        stalled = [socket.socket(socket.AF_UNIX) for _ in range(3)]
+        try:
+            for s in stalled:
+                s.connect(address)           # and says nothing
+            start = time.monotonic()
+            with pickle.loads(data) as got:
+                assert got.id == shm.id
+            assert time.monotonic() - start < 5
+        finally:
+            for s in stalled:
+                s.close()
+
+
+def test_another_user_is_turned_away_and_a_wrong_authkey_gets_nothing(name):
+    from multiprocessing.reduction import ForkingPickler
+    with ipcshm.SharedMemory(name, create=True, size=100) as shm:
+        data = bytes(ForkingPickler.dumps(shm))
+        address = ipcshm._multiprocessing._sharer.address
+        # A receiver with another authkey fails the challenge.
+        code = textwrap.dedent("""
+            import pickle, sys
+            from multiprocessing import process
+            import ipcshm
+            process.current_process().authkey = b"not the key"
+            try:
+                pickle.loads(sys.stdin.buffer.read())
+            except PermissionError as e:
+                print("PermissionError", "authkey" in str(e))
+            """)
+        r = run_python(code, input=data, text=False)
+        assert r.stdout == b"PermissionError True\n"
+        if os.geteuid() == 0:
+            # Another user is closed on at once, before any exchange.
+            r = run_python(textwrap.dedent("""
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX)
+                s.connect("\\0" + sys.argv[1])      # (abstract: a leading NUL)
+                s.settimeout(5)
+                print(repr(s.recv(100)))
+                """), address[1:], user=65534, group=65534)
+            assert r.stdout == "b''\n"
+        # and the object is still there for its receiver
+        with pickle.loads(data) as got:
+            assert got.id == shm.id
