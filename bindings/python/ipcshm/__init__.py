@@ -50,6 +50,7 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
 #   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
+#   _shareable_list.py ShareableList in CPython's byte format, without its bugs
 # A new concern gets a module of its own and a line here (and, if it has a
 # compiled fast path, a file in ext/ and a line in ext/module.c). A handle that
 # the library returns goes straight into the object that owns it (its
@@ -68,18 +69,21 @@ from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32, IPCSHM_UINT64,
                       IPCSHM_UNSEALED, ipcshm_info_t, library_path)
 from ._shared_memory import SharedMemory, _reattach
+from ._shareable_list import ShareableList, UnsupportedItemError
 from . import _multiprocessing  # noqa: F401  (registers SharedMemory's reducer)
 from ._version import __version__
 
 # The names pickles and reprs use are ipcshm's, whichever module defines them
 # (a SharedMemory pickles as ipcshm._reattach(id, readonly)).
-for _public in (SharedMemory, ShmInfo, InvalidArgumentError, _reattach, array, chmod,
-                ftok, info, page_size, remove, version):
+for _public in (SharedMemory, ShmInfo, InvalidArgumentError, ShareableList,
+                UnsupportedItemError, _reattach, array, chmod, ftok, info, page_size,
+                remove, version):
     _public.__module__ = __name__
 del _public
 
 __all__ = [
-    "SharedMemory", "ShmInfo", "InvalidArgumentError", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShareableList", "ShmInfo", "InvalidArgumentError",
+    "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",

@@ -3,6 +3,8 @@
 # stubtest against the module, so the two cannot drift apart.
 import dataclasses
 import os
+import types
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional, Protocol, Sequence, SupportsIndex, Tuple, Union
 
 import numpy
@@ -29,7 +31,8 @@ __version__: str
 # The compiled module in use (ipcshm._ext), or None: ctypes alone.
 extension_path: Optional[str]
 __all__ = [
-    "SharedMemory", "ShmInfo", "InvalidArgumentError", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShareableList", "ShmInfo", "InvalidArgumentError",
+    "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
@@ -160,3 +163,29 @@ def array(name: Optional[_Id], dtype: numpy.typing.DTypeLike = None,
           readonly: bool = False, perms: int = 0o600, volatile: bool = True,
           open_or_create: bool = False, prefault: bool = False, locked: bool = False,
           reserve: bool = False, hugepages: bool = False) -> _Array: ...
+
+
+# A value that a ShareableList holds.
+_Item = Union[int, float, bool, str, bytes, None]
+
+
+class UnsupportedItemError(TypeError, KeyError):
+    """A value that a ShareableList cannot hold (CPython: KeyError)."""
+
+
+class ShareableList:
+    """A fixed-length list in shared memory, in CPython's ShareableList format."""
+
+    shm: SharedMemory
+    def __init__(self, sequence: Optional[Iterable[_Item]] = None, *,
+                 name: Optional[str] = None) -> None: ...
+    def __getitem__(self, position: SupportsIndex) -> _Item: ...
+    def __setitem__(self, position: SupportsIndex, value: _Item) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_Item]: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]: ...
+    @property
+    def format(self) -> str: ...
+    def count(self, value: object) -> int: ...
+    def index(self, value: object) -> int: ...
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias: ...
