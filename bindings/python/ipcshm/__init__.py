@@ -51,6 +51,8 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
 #   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
 #   _shareable_list.py ShareableList in CPython's byte format, without its bugs
+#   _manager.py        SharedMemoryManager (imported when first used: it imports
+#                      multiprocessing.managers)
 # A new concern gets a module of its own and a line here (and, if it has a
 # compiled fast path, a file in ext/ and a line in ext/module.c). A handle that
 # the library returns goes straight into the object that owns it (its
@@ -82,8 +84,8 @@ for _public in (SharedMemory, ShmInfo, InvalidArgumentError, ShareableList,
 del _public
 
 __all__ = [
-    "SharedMemory", "ShareableList", "ShmInfo", "InvalidArgumentError",
-    "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShareableList", "SharedMemoryManager", "SharedMemoryServer",
+    "ShmInfo", "InvalidArgumentError", "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
@@ -92,3 +94,15 @@ __all__ = [
     "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",
     "IPCSHM_COMPLEX64", "IPCSHM_COMPLEX128",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # SharedMemoryManager and its server, on first use (multiprocessing.managers
+    # is a large import that most programs do not need).
+    if name in ("SharedMemoryManager", "SharedMemoryServer"):
+        from . import _manager
+        for cls in (_manager.SharedMemoryManager, _manager.SharedMemoryServer):
+            cls.__module__ = __name__
+            globals()[cls.__name__] = cls
+        return globals()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -3,9 +3,10 @@
 # stubtest against the module, so the two cannot drift apart.
 import dataclasses
 import os
+from multiprocessing.managers import BaseManager, Server
 import types
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional, Protocol, Sequence, SupportsIndex, Tuple, Union
+from typing import Any, Callable, List, Optional, Protocol, Sequence, SupportsIndex, Tuple, Union
 
 import numpy
 import numpy.typing
@@ -31,8 +32,8 @@ __version__: str
 # The compiled module in use (ipcshm._ext), or None: ctypes alone.
 extension_path: Optional[str]
 __all__ = [
-    "SharedMemory", "ShareableList", "ShmInfo", "InvalidArgumentError",
-    "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
+    "SharedMemory", "ShareableList", "SharedMemoryManager", "SharedMemoryServer",
+    "ShmInfo", "InvalidArgumentError", "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
     "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
     "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
@@ -189,3 +190,22 @@ class ShareableList:
     def count(self, value: object) -> int: ...
     def index(self, value: object) -> int: ...
     def __class_getitem__(cls, item: Any) -> types.GenericAlias: ...
+
+
+class SharedMemoryServer(Server):
+    """The server of a SharedMemoryManager: tracks (attaches) its objects."""
+
+    public: List[str]
+    def create(self, c: Any, typeid: str, /, *args: Any, **kwargs: Any) -> Any: ...
+    def shutdown(self, c: Any) -> Any: ...
+    def track_segment(self, c: Any, segment_name: str) -> None: ...
+    def release_segment(self, c: Any, segment_name: str) -> None: ...
+    def list_segments(self, c: Any) -> List[str]: ...
+
+
+class SharedMemoryManager(BaseManager):
+    """CPython's SharedMemoryManager for ipcshm's SharedMemory and ShareableList."""
+
+    def get_server(self) -> SharedMemoryServer: ...
+    def SharedMemory(self, size: int) -> SharedMemory: ...
+    def ShareableList(self, sequence: Optional[Iterable[_Item]]) -> ShareableList: ...

@@ -16,7 +16,7 @@ import pytest
 from conftest import run_python, unique_name
 
 CHILD = textwrap.dedent("""
-    import gc, os, signal, socket, sys
+    import errno, gc, os, signal, socket, sys
     import ipcshm
     kind, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     label = prefix.lstrip("/")
@@ -70,7 +70,14 @@ CHILD = textwrap.dedent("""
         sizes = [4096, 3 * 4096, 8192]
 
         def make():
-            base.resize(sizes[hits % 3])
+            try:
+                base.resize(sizes[hits % 3])
+            except OSError as e:
+                # Shrinking a volatile object is EBUSY while another process
+                # holds a lock on it for a moment (`ipcshm gc` or a holder
+                # census of another test on this machine): not a leak.
+                if e.errno != errno.EBUSY:
+                    raise
             assert len(base.buf) == base.size
             return base
 
