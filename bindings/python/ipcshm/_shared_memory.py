@@ -68,7 +68,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     """
 
     __slots__ = ("_handle", "_id", "_size", "_buf", "_exporter", "_readonly",
-                 "_prefault", "_created", "_unlinked", "__weakref__")
+                 "_prefault", "_created", "_unlinked", "_persistent", "__weakref__")
     _handle: Optional[Any]          # None once closed (see _accel.py)
     _id: str
     _size: int
@@ -78,6 +78,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     _prefault: bool
     _created: bool
     _unlinked: bool                 # unlink() removed the name
+    _persistent: bool               # known to be persistent (this one created it so)
 
     def __init__(self, name: Optional[Union[str, bytes]] = None, create: bool = False,
                  size: SupportsIndex = 0, *, track: bool = True, perms: int = 0o600,
@@ -87,6 +88,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
                  hugepages: bool = False) -> None:
         self._handle = None
         self._buf = None
+        self._persistent = False
         # (the checks of _args.py, inline for the common types: this is the
         # path that every create and attach takes)
         if size.__class__ is int and 0 <= size <= _UINT64_MAX:    # type: ignore[operator]
@@ -110,6 +112,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
             # their last user. An explicit volatile decides.
             if volatile is None:
                 volatile = track
+            self._persistent = not volatile and not open_or_create
             flags |= ((0 if volatile else IPCSHM_PERSISTENT)
                       | (IPCSHM_OPEN_OR_CREATE if open_or_create else 0)
                       | (IPCSHM_RESERVE if reserve else 0)
@@ -152,12 +155,18 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         """buf over the handle's mapping, as it is now (again after a resize)."""
         handle = self._handle
         assert handle is not None
+        # A POSIX object's views get a mapping of their own (_buffers.py: so
+        # that its handle can be detached at exit, and a volatile object go
+        # with its last user, while a view is still read), but for a read-write
+        # mapping of an object known to be persistent, which no detach at exit
+        # would remove.
+        direct = self._persistent and not self._readonly
         buf, exporter, size = _export(handle, self._id, self._readonly, self._prefault,
-                                      _buffers._duplicating)
+                                      _buffers._duplicating and not direct)
         self._size = size
         self._exporter = exporter
         self._buf = buf
-        if handle.direct and self._id[:1] == "/":
+        if handle.direct and self._id[:1] == "/" and not direct:
             _buffers.direct_posix.add(self)
 
     @classmethod
@@ -166,6 +175,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         self = cls.__new__(cls)
         self._handle = None
         self._buf = None
+        self._persistent = False
         self._adopt(handle, readonly, prefault)
         return self
 
