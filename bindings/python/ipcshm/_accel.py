@@ -24,6 +24,7 @@ import ctypes
 import importlib.machinery
 import importlib.util
 import os
+import sys
 import types
 from typing import Any, Callable, Optional, Tuple
 
@@ -49,6 +50,7 @@ def _from_path(path: str) -> types.ModuleType:
         raise ImportError("ipcshm: %s=%s is not an extension module" % (PATH_VAR, path))
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
+    sys.modules[spec.name] = module     # (as an import of ipcshm._ext would)
     return module
 
 
