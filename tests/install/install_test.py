@@ -307,6 +307,9 @@ def python(src, work, here, tmp, lib, libdir, c_prog, env0, objects):
                                      env=env0, quiet=True).stdout.strip() + "/Python.h")
     if has_headers and "ipcshm/_ext." not in show:
         fail(f"pip built no ipcshm._ext where Python.h is:\n{show}")
+    shutil.rmtree(pkg)          # (with the build that pip left in it)
+    shutil.copytree(os.path.join(src, "bindings", "python"), pkg,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     pure_venv = os.path.join(tmp, "venv-pure")
     run([py, "-m", "venv", pure_venv], env=env0)
     pure_py = os.path.join(pure_venv, "bin", "python")
