@@ -70,9 +70,11 @@ static void Handle_dealloc(HandleObject *self) {
   PyObject_Free(self);
 }
 
+/* Not while an exporter of the library's own mapping lives (its views would
+   point at unmapped memory): the handle is detached when the last one goes. */
 static PyObject *Handle_detach_now(HandleObject *self, PyObject *unused) {
   (void)unused;
-  detach(self);
+  if (self->direct_views == 0) detach(self);
   Py_RETURN_NONE;
 }
 
@@ -105,7 +107,8 @@ static PyObject *Handle_get_direct(HandleObject *self, void *unused) {
 
 static PyMethodDef Handle_methods[] = {
     {"detach_now", (PyCFunction)Handle_detach_now, METH_NOARGS,
-     "Detaches the handle now (a failure path: a traceback may keep this object)."},
+     "Detaches the handle now (a failure path: a traceback may keep this object), "
+     "unless a view of the library's mapping is alive."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Handle_getset[] = {

@@ -79,7 +79,11 @@ class _Handle:
     def detach_now(self) -> None:
         """Detaches at once, on a failure path (a traceback may keep this object
         alive for long); the callback then finds NULL. Between the two lines an
-        exception could only leak the handle, never detach it twice."""
+        exception could only leak the handle, never detach it twice. Not while
+        a view of the library's own mapping lives: it is detached after it."""
+        direct = self.direct
+        if direct is not None and direct() is not None:
+            return
         out = self.out
         h = out.value
         if h:

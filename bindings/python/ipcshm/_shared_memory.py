@@ -147,7 +147,12 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
             self._created = handle.created
             self._map()
         except BaseException:
+            # (_map may have made buf already: nothing here may keep it, and
+            # detach_now() leaves a handle whose mapping a view still uses to
+            # go with that view)
             self._handle = None
+            self._buf = None
+            self._exporter = None
             handle.detach_now()
             raise
 

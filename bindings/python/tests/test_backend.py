@@ -120,3 +120,17 @@ def test_the_exporter_indexes_like_an_mmap(name):
         with pytest.raises(TypeError):
             del obj[0]
         del obj
+
+
+def test_detach_now_leaves_a_mapping_that_a_view_still_uses():
+    # The failure paths' early detach must not unmap what a view points at: a
+    # read-write memfd's views use the library's own mapping (both backends).
+    shm = ipcshm.SharedMemory("memfd:detach-now-XXXXXX", create=True, size=100)
+    view = shm.buf[0:10]
+    handle = shm._handle
+    handle.detach_now()
+    assert handle.out                     # still attached
+    view[0] = 7                           # and still mapped
+    assert shm.buf[0] == 7
+    del view
+    shm.close()
