@@ -222,19 +222,20 @@ _sharer = _Sharer()
 
 
 def _sharer_in_child() -> None:
-    # A forked child: its parent's entries and listener are not its own. Its
-    # copies of the held handles are dropped (an inherited handle detached in
-    # a child destroys nothing); the listening socket is closed in the child.
+    # A forked child: its parent's entries and listener are not its own. The
+    # copies of what they hold stay referenced until the child exits (then
+    # detached as inherited handles are): detaching them here, right after
+    # fork, could wait forever on a lock of the library that another thread of
+    # the parent held at that moment. The listening socket's copy is closed.
     global _sharer
     old = _sharer
     _sharer = _Sharer()
-    for _, release, _ in old.entries.values():
-        try:
-            release()
-        except Exception:
-            pass
+    _inherited.append(old.entries)
     if old.sock is not None:
         old.sock.close()
+
+
+_inherited: List[Any] = []
 
 
 os.register_at_fork(after_in_child=_sharer_in_child)
