@@ -2,7 +2,9 @@
  * cdef() (ABI mode: ffi.dlopen("libipcshm.so.1")). cffi cannot parse #ifndef,
  * #include or (1u << n), so enum values are plain integers here.
  * tests/test_cffi.py checks that this file and the header agree: every
- * prototype, the struct's fields and the enum values. */
+ * prototype, the struct's fields and the enum values. The compiled module
+ * (bindings/python/ext/api.h) takes the types of the functions it calls from
+ * here too. */
 
 typedef struct ipcshm_handle ipcshm_t;
 
