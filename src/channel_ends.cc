@@ -91,21 +91,21 @@ void heavy_barrier() noexcept {
   if ((g_barriers.load(std::memory_order_relaxed) & kGlobal) &&
       membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0)
     return;
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_fence();
 }
 
 void heavy_local_barrier() noexcept {
   if ((g_barriers.load(std::memory_order_relaxed) & kPrivate) &&
       membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
     return;
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_fence();
 }
 
 void light_local_barrier() noexcept {
   if (g_barriers.load(std::memory_order_relaxed) & kPrivate)
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the compiler's order only
   else
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
 }
 
 int take_role(Channel& ch, const Segment& seg, const char* call) noexcept {
@@ -149,18 +149,14 @@ int take_role(Channel& ch, const Segment& seg, const char* call) noexcept {
   const uint64_t n = ch.g.slot_count;
   const uint64_t tail = shared(h->tx.tail).load(std::memory_order_acquire);
   const uint64_t head = shared(h->rx.head).load(std::memory_order_acquire);
-  if (!(tail - head <= n || head - tail == 1))
+  if (!indices_possible(tail, head, ch.g.slot_count))
     return fail_msg(EBADMSG,
                     "%s(\"%s\"): the channel's indices are impossible (%llu sent, %llu "
                     "received, %llu slots): the header was overwritten",
                     call, ch.id.c_str(), static_cast<unsigned long long>(tail),
                     static_cast<unsigned long long>(head), static_cast<unsigned long long>(n));
   if (sender) {
-    uint64_t pos = head - tail == 1 ? head : tail;
-    while (pos - head < n &&
-           entry_seq(shared(ch.entries[pos % n]).load(std::memory_order_acquire)) ==
-               static_cast<uint32_t>(pos))
-      ++pos;
+    const uint64_t pos = resume_position(ch.entries, ch.g.slot_count, tail, head);
     ch.pos = pos;
     ch.peer_pos = head;
     shared(h->tx.tail).store(pos, std::memory_order_release);
@@ -188,7 +184,7 @@ void leave_role(Channel& ch) noexcept {
   const uint32_t word = shared(*ch.own_role).load(std::memory_order_acquire);
   shared(*ch.own_role).store(word & ~1u, std::memory_order_release);
   shared(*ch.my_notes).fetch_or(kVacated, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_fence();
   // The peer sleeps, if it does, on the entry this sender would publish next
   // (the ring is empty), or on the head (the ring is full).
   if (ch.role == Role::sender)

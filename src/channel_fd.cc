@@ -102,7 +102,11 @@ void* helper_main(void* arg) noexcept {
   auto* b = static_cast<Bridge*>(arg);
   Header* h = b->hdr;
   const uint64_t n = b->slot_count;
+  // What was announced last: the end's own position (a receiver's head, a
+  // sender's tail) and when. Progress of the end's own makes whatever is
+  // ready next news; the same state is announced again after kResignalNs.
   int64_t signalled_at = 0;
+  uint64_t signalled_pos = 0;
   while (!b->stop.load(std::memory_order_acquire) && !reader_gone(b->write_fd)) {
     const int64_t now = sync::monotonic_ns();
     const uint64_t head = shared(h->rx.head).load(std::memory_order_acquire);
@@ -111,10 +115,12 @@ void* helper_main(void* arg) noexcept {
     const uint64_t e = shared(*next).load(std::memory_order_acquire);
     const bool ready = b->receiver ? entry_seq(e) == static_cast<uint32_t>(head)
                                    : tail - head < n;
+    const uint64_t own = b->receiver ? head : tail;
     if (ready || peer_gone(b)) {
-      if (signalled_at == 0 || now - signalled_at >= kResignalNs) {
-        if (!signal_reader(b, b->receiver ? head : tail)) break;
+      if (signalled_at == 0 || own != signalled_pos || now - signalled_at >= kResignalNs) {
+        if (!signal_reader(b, own)) break;
         signalled_at = now;
+        signalled_pos = own;
       }
       // Then until the end makes progress: the receiver releases (head), the
       // sender publishes (the entry at tail).
@@ -124,7 +130,6 @@ void* helper_main(void* arg) noexcept {
       else
         sleep_on(b, low_word(next), entry_seq(e), &h->tx.rx_notes, now + kSliceNs);
     } else {
-      signalled_at = 0;
       // Until there is something: a publication, or a release.
       if (b->receiver)
         sleep_on(b, low_word(next), entry_seq(e), &h->tx.rx_notes, now + kSliceNs);

@@ -73,7 +73,7 @@ const char* peer_name(const Channel& ch) noexcept {
 // processor (a full fence where the peer asked for one).
 inline void before_notes(const Channel& ch) noexcept {
   if (ch.fence) [[unlikely]]
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
   else
     std::atomic_signal_fence(std::memory_order_seq_cst);
 }
@@ -124,8 +124,9 @@ void stop_sleeping(Channel& ch) noexcept {
   Deadline deadline(timeout_ns);
   if (deadline.try_only()) {
     if (peer_vacant_rate_limited(ch)) return gone();
-    return fail_msg(EAGAIN, "%s(\"%s\"): %s (timeout 0: not waiting)", call, ch.id.c_str(),
-                    rx ? "no message" : "the channel is full");
+    // Polling (timeout 0) may come in a tight loop: a constant message.
+    return fail_static(EAGAIN, rx ? "ipcshm_channel: no message (timeout 0: not waiting)"
+                                  : "ipcshm_channel: no free slot (timeout 0: not waiting)");
   }
   if (peer_vacant(ch, false)) return gone();
   sync::spin_until([&]() noexcept {

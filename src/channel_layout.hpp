@@ -161,4 +161,25 @@ inline std::atomic_ref<T> shared(T& word) noexcept {
   return std::atomic_ref<T>(word);
 }
 
+// Whether the two indices a new end reads from shared memory are possible:
+// the receiver's head at most slot_count behind the sender's tail, or one
+// ahead of it (a sender died between publishing a message and counting it).
+inline bool indices_possible(uint64_t tail, uint64_t head, uint32_t slot_count) noexcept {
+  return tail - head <= slot_count || head - tail == 1;
+}
+
+// Where a new sender goes on: after the last message published, which is
+// `tail`, or beyond it where a dead sender published without counting (the
+// entries tell). indices_possible(tail, head) holds; entries has slot_count
+// entries.
+inline uint64_t resume_position(const uint64_t* entries, uint32_t slot_count, uint64_t tail,
+                                uint64_t head) noexcept {
+  uint64_t pos = head - tail == 1 ? head : tail;
+  while (pos - head < slot_count &&
+         entry_seq(shared(const_cast<uint64_t*>(entries)[pos % slot_count])
+                       .load(std::memory_order_acquire)) == static_cast<uint32_t>(pos))
+    ++pos;
+  return pos;
+}
+
 }  // namespace ipcshm::core::channel
