@@ -208,7 +208,9 @@ IPCSHM_EXPORT int ipcshm_create(const char *id, uint64_t size, uint32_t perms,
 IPCSHM_EXPORT int ipcshm_attach(const char *id, uint32_t flags, ipcshm_t **out) IPCSHM_NOEXCEPT;
 
 /** Unmaps and frees the handle. A volatile object is destroyed when its last user
- * detaches. Detaching a handle twice is -EBADF; NULL is -EINVAL. */
+ * detaches. Detaching a handle twice is -EBADF; NULL is -EINVAL. The handle of
+ * a channel's object (ipcshm_channel_handle) is -EBUSY: it goes with
+ * ipcshm_channel_close. */
 IPCSHM_EXPORT int ipcshm_detach(ipcshm_t *h) IPCSHM_NOEXCEPT;
 
 /** Removes the name of an object ("/name": shm_unlink; System V: IPC_RMID). Users
@@ -308,9 +310,10 @@ IPCSHM_EXPORT int ipcshm_attach_fd(int fd, uint32_t flags, ipcshm_t **out) IPCSH
  * shrink it only when nothing else maps it. A memfd object
  * cannot shrink (F_SEAL_SHRINK: -EPERM), nor grow once sealed (F_SEAL_GROW:
  * -EPERM). A read-only handle is -EPERM; System V is -EOPNOTSUPP (the kernel
- * cannot resize a segment). Read ipcshm_pointer() and ipcshm_size() again after
- * any result: a failure to prefault the grown pages (-ENOMEM) comes after the
- * move. */
+ * cannot resize a segment); the handle of a channel's object
+ * (ipcshm_channel_handle) is -EBUSY. Read ipcshm_pointer() and ipcshm_size()
+ * again after any result: a failure to prefault the grown pages (-ENOMEM)
+ * comes after the move. */
 IPCSHM_EXPORT int ipcshm_resize(ipcshm_t *h, uint64_t size) IPCSHM_NOEXCEPT;
 
 /** Sends the handle's object over the connected UNIX-domain socket `sock` (stream,
@@ -645,6 +648,241 @@ IPCSHM_EXPORT int ipcshm_mutex_consistent(void *m) IPCSHM_NOEXCEPT;
  * ipcshm_mutex_consistent, this makes the mutex -ENOTRECOVERABLE (and returns
  * 0). */
 IPCSHM_EXPORT int ipcshm_mutex_unlock(void *m) IPCSHM_NOEXCEPT;
+/** @} */
+
+/** @name Channels (since 1.2)
+ * Since 1.2: channels, bounded first-in first-out queues of messages from one
+ * sender to one receiver, in a POSIX ("/name") or memfd object: the
+ * cross-process, cross-language multiprocessing.Queue or Pipe, with no
+ * pickling, no feeder thread and no copy through the kernel.
+ *
+ *  1. A channel has `slot_count` slots of `slot_size` bytes, fixed when it is
+ *     made. A message is 0 to slot_size bytes; each slot's payload starts
+ *     64-byte aligned. The object holds a header (256 bytes), 8 bytes per
+ *     slot, then the slots, each slot_size rounded up to 64 bytes. System V
+ *     ids are -EOPNOTSUPP: an end's liveness is told by a lock on a
+ *     descriptor, which a System V segment has not.
+ *
+ *  2. An end opens one role: IPCSHM_SENDER or IPCSHM_RECEIVER. A channel has
+ *     at most one live end of each role: a second one is -EBUSY while the
+ *     first lives; once that end closed or its process died (however it died,
+ *     SIGKILL included), a new end may take the role and carry on where it
+ *     left off. An end holds a write lock (fcntl F_OFD_SETLK) on byte 0
+ *     (sender) or 1 (receiver) of the object through an open file of its own,
+ *     which the kernel drops with the process: do not take fcntl locks on
+ *     those bytes yourself.
+ *
+ *  3. -EPIPE means that the peer's role is vacant after having been taken: a
+ *     send, reserve or commit to a channel whose receiver closed or died, and
+ *     no new receiver opened, is -EPIPE (nothing is sent); a recv or peek gets
+ *     every message committed, then -EPIPE while the sender's role is vacant.
+ *     Before a peer has ever opened, there is no -EPIPE: a sender fills the
+ *     slots and then waits, a receiver waits (timeouts apply). A call that
+ *     waits notices the peer's close at once and its death within 0.1 s
+ *     (it asks the kernel about the peer's lock every 20 ms). A receiver's
+ *     death is seen by a sender when it has to wait (the slots are full); the
+ *     messages it sent meanwhile stay in the channel for the next receiver.
+ *     A message is delivered once it is committed (a send returned 0, a
+ *     commit returned 0) and only then: the bytes of a message whose sender
+ *     died while writing it (between reserve and commit, or inside send) are
+ *     never delivered. A receiver that dies between peek and release leaves
+ *     that message to the next receiver.
+ *
+ *  4. Timeouts are as for signalling: int64_t nanoseconds, < 0 for ever, 0
+ *     only tries (-EAGAIN), > 0 relative (-ETIMEDOUT). A wait spins for a few
+ *     microseconds (yielding the CPU), then sleeps in the kernel (FUTEX_WAIT);
+ *     a signal handler that runs while it sleeps ends it with -EINTR. The way
+ *     of a message has no system call, no lock and no fence while neither
+ *     side sleeps: the side that goes to sleep pays (membarrier(2)), and the
+ *     side that wakes it clears its mark, so the next message makes no system
+ *     call either.
+ *
+ *  5. Lifetimes are those of any object (rule 4 at the top): by default a
+ *     channel is volatile and goes when its last end closes (also when its
+ *     creator closes before a peer ever opened); when the ends died, the name
+ *     is reclaimed by the next open of the id (-ENOENT) or by `ipcshm gc`.
+ *     IPCSHM_PERSISTENT keeps it, and the messages in it, until
+ *     ipcshm_remove. A memfd channel lives while a descriptor or mapping of it
+ *     does. It travels as a descriptor: ipcshm_send(sock, h) of its handle
+ *     (ipcshm_channel_handle); the peer then calls ipcshm_recv(sock, 0, &h),
+ *     ipcshm_channel_open_fd(fd = ipcshm_fd(h), role, &ch), closes fd and
+ *     detaches h (its end keeps the object).
+ *
+ *  6. A header read from shared memory is not trusted: an object that is not
+ *     a channel, or whose header or indices another process overwrote, is
+ *     -EBADMSG, never an access outside the mapping nor a crash. Every index
+ *     an end uses is its own, checked against slot_count, and every length
+ *     against slot_size. (Whoever may write the object can still garble the
+ *     messages in it, or truncate a POSIX object under the mapping: give write
+ *     permission only to peers you trust with the data.)
+ *
+ *  7. Handles (ipcshm_channel_t *) are values, validated as ipcshm_t handles
+ *     are: a NULL one is -EINVAL, a closed, stale or forged one -EBADF, never
+ *     followed. An end is used by one thread at a time: a call while another
+ *     thread is in a call on the same end is -EBUSY (best effort; do not rely
+ *     on it to serialise). Any thread may close an end at any time: a call
+ *     that another thread is blocked in then returns -EBADF. In a forked
+ *     child, the ends inherited from the parent are the parent's: calls on
+ *     them are -EBADF, and closing them there releases nothing of the
+ *     parent's (the child's copy of the lock descriptor is closed at fork, so
+ *     the parent's death is seen even while the child lives). A child that
+ *     wants an end opens one.
+ * @{ */
+
+/** A channel end. Opaque: a value, never an address. */
+typedef struct ipcshm_channel ipcshm_channel_t;
+
+/** The roles of an end. */
+enum { IPCSHM_SENDER = 1, IPCSHM_RECEIVER = 2 };
+
+/** The state of a role, as ipcshm_channel_info reports it. */
+enum {
+  IPCSHM_END_NEVER = 0,  /**< no end ever took the role                         */
+  IPCSHM_END_OPEN = 1,   /**< an end holds it                                   */
+  IPCSHM_END_CLOSED = 2, /**< vacant: its last end closed                       */
+  IPCSHM_END_DIED = 3    /**< vacant: its last end's process died holding it    */
+};
+
+/** What ipcshm_channel_info() tells of a channel. The caller sets struct_size
+ * to sizeof(ipcshm_channel_info_t); the struct only grows at its end, and the
+ * library fills what both sides know (struct_size >= 48, the first version). */
+typedef struct ipcshm_channel_info {
+  uint32_t struct_size; /**< set by the caller: sizeof(ipcshm_channel_info_t)  */
+  uint32_t kind;        /**< IPCSHM_KIND_POSIX or IPCSHM_KIND_MEMFD            */
+  uint32_t slot_size;   /**< the longest message, in bytes                     */
+  uint32_t slot_count;  /**< how many messages it holds at most                */
+  uint32_t sender;      /**< IPCSHM_END_* of the sender's role                 */
+  uint32_t receiver;    /**< IPCSHM_END_* of the receiver's role               */
+  uint64_t queued;      /**< messages committed and not yet released           */
+  uint64_t sent;        /**< messages committed since the channel was made     */
+  uint64_t received;    /**< messages released since the channel was made      */
+} ipcshm_channel_info_t;
+
+/** Creates a channel of `slot_count` (1 to 2^30) slots of `slot_size` (>= 1)
+ * bytes in the object `id` ("/name", "/nameXXXXXX" or "memfd:label") and
+ * opens its end of `role` in *out. perms and flags are those of
+ * ipcshm_create (IPCSHM_READONLY is -EINVAL). Returns 1 when it created the
+ * channel; 0 when IPCSHM_OPEN_OR_CREATE found one of the caller's, which must
+ * have the same slot size and count (else -EEXIST), and opened the role in it
+ * (-EBUSY if that role is open). ipcshm_id(h) of ipcshm_channel_handle tells
+ * the name a template became. A failure leaves nothing behind. */
+IPCSHM_EXPORT int ipcshm_channel_create(const char *id, uint32_t slot_size, uint32_t slot_count,
+                                        uint32_t perms, uint32_t flags, uint32_t role,
+                                        ipcshm_channel_t **out) IPCSHM_NOEXCEPT;
+
+/** Opens the end of `role` of the channel "/name" (read and write permission
+ * needed). -ENOENT if it does not exist (or its ends all died: the name is
+ * then removed); -EBUSY if a live end holds the role; -EBADMSG if the object
+ * is not a channel (an opener waits up to a second for the header of a
+ * channel whose creator is still writing it). A "memfd:label" id has no name:
+ * -EINVAL (see ipcshm_channel_open_fd). */
+IPCSHM_EXPORT int ipcshm_channel_open(const char *id, uint32_t role,
+                                      ipcshm_channel_t **out) IPCSHM_NOEXCEPT;
+
+/** Opens the end of `role` of the channel in the POSIX or memfd object open as
+ * `fd` (a descriptor received with SCM_RIGHTS, inherited, or from ipcshm_fd);
+ * fd stays the caller's. As ipcshm_channel_open otherwise; a memfd not sealed
+ * against shrinking is -EPERM (see ipcshm_attach_fd). */
+IPCSHM_EXPORT int ipcshm_channel_open_fd(int fd, uint32_t role,
+                                         ipcshm_channel_t **out) IPCSHM_NOEXCEPT;
+
+/** Copies the `len` bytes at msg (NULL if len is 0) into the channel as one
+ * message, waiting while every slot is full. -EMSGSIZE if len > slot_size;
+ * -EPIPE if the receiver's role is vacant (rule 3); -EAGAIN, -ETIMEDOUT,
+ * -EINTR; -EBUSY while a slot is reserved on this end; -EBADF on a receiver
+ * end. */
+IPCSHM_EXPORT int ipcshm_channel_send(ipcshm_channel_t *ch, const void *msg, uint64_t len,
+                                      int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/** Copies the next message into buf (cap bytes; buf may be NULL if cap is 0),
+ * stores its length in *len and releases its slot, waiting while there is
+ * none. A message longer than cap is -EMSGSIZE with its length in *len: it
+ * stays in the channel (call again with a buffer that size). -EPIPE once the
+ * channel is empty and the sender's role vacant (rule 3); -EAGAIN, -ETIMEDOUT,
+ * -EINTR; -EBUSY while a message is peeked on this end; -EBADF on a sender
+ * end; -EBADMSG if the channel was overwritten. */
+IPCSHM_EXPORT int ipcshm_channel_recv(ipcshm_channel_t *ch, void *buf, uint64_t cap,
+                                      uint64_t *len, int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/** Zero-copy sending, first half: *slot gets the address of the next free
+ * slot (64-byte aligned, slot_size bytes that the caller may write), waiting
+ * while there is none, as send does. The message is sent by
+ * ipcshm_channel_commit; until then the receiver sees nothing of it, and if
+ * this end closes or its process dies first, nothing of it is ever delivered.
+ * A second reserve before the commit gives the same slot again. Errors as
+ * ipcshm_channel_send. */
+IPCSHM_EXPORT int ipcshm_channel_reserve(ipcshm_channel_t *ch, void **slot,
+                                         int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/** Sends the first `len` bytes of the reserved slot as one message; never
+ * waits. -EINVAL if no slot is reserved; -EMSGSIZE if len > slot_size (the
+ * slot stays reserved); -EPIPE if the receiver's role is vacant (the
+ * reservation is dropped, and nothing is sent). */
+IPCSHM_EXPORT int ipcshm_channel_commit(ipcshm_channel_t *ch, uint64_t len) IPCSHM_NOEXCEPT;
+
+/** Zero-copy receiving, first half: *msg gets the address of the next
+ * message in its slot and *len its length, waiting while there is none, as
+ * recv does. The message stays in the channel, unchanged, until
+ * ipcshm_channel_release; a second peek before the release gives the same
+ * message again. Errors as ipcshm_channel_recv. */
+IPCSHM_EXPORT int ipcshm_channel_peek(ipcshm_channel_t *ch, const void **msg, uint64_t *len,
+                                      int64_t timeout_ns) IPCSHM_NOEXCEPT;
+
+/** Releases the peeked message's slot to the sender (its address is not to be
+ * used afterwards); never waits. -EINVAL if no message is peeked. */
+IPCSHM_EXPORT int ipcshm_channel_release(ipcshm_channel_t *ch) IPCSHM_NOEXCEPT;
+
+/** Closes the end and frees the handle: its role becomes vacant (the peer
+ * gets -EPIPE once it has what was committed), a reserved slot is dropped, a
+ * peeked message stays for the next receiver, and a volatile channel whose
+ * other end is closed too is destroyed. A call that another thread is in on
+ * this end returns -EBADF first. Closing twice is -EBADF; NULL is -EINVAL. */
+IPCSHM_EXPORT int ipcshm_channel_close(ipcshm_channel_t *ch) IPCSHM_NOEXCEPT;
+
+/** The handle of the channel's object in *h: ipcshm_id, ipcshm_size,
+ * ipcshm_handle_info, ipcshm_fd and ipcshm_send work on it (so a memfd channel
+ * travels to a peer), ipcshm_detach and ipcshm_resize do not (-EBUSY). It is
+ * owned by the end and valid until ipcshm_channel_close. */
+IPCSHM_EXPORT int ipcshm_channel_handle(const ipcshm_channel_t *ch,
+                                        const ipcshm_t **h) IPCSHM_NOEXCEPT;
+
+/** Fills *info for the channel "/name" without opening an end: it reads the
+ * header (read permission suffices) and asks the kernel whether each role's
+ * lock is held (F_OFD_GETLK), taking no lock, mapping nothing and changing
+ * nothing (what `ipcshm ls` shows). An object that is not a channel is
+ * -EBADMSG. */
+IPCSHM_EXPORT int ipcshm_channel_info(const char *id,
+                                      ipcshm_channel_info_t *info) IPCSHM_NOEXCEPT;
+
+/** Fills *info for the channel of an end (any kind, memfd too); this end's
+ * own role is IPCSHM_END_OPEN. queued is how many messages the receiver has
+ * still to take (multiprocessing.Queue.qsize), a snapshot. */
+IPCSHM_EXPORT int ipcshm_channel_handle_info(const ipcshm_channel_t *ch,
+                                             ipcshm_channel_info_t *info) IPCSHM_NOEXCEPT;
+
+/** A new descriptor (>= 0; close-on-exec, non-blocking) that becomes readable
+ * when this end can make progress without waiting: a receiver when a message
+ * is there, a sender when a slot is free, either of them when its peer's role
+ * is vacant (the call then returns -EPIPE). For poll/epoll, asyncio
+ * (loop.add_reader), tokio (AsyncFd) or Julia (FDWatcher); the caller closes
+ * it to stop.
+ *
+ * Use it this way: when it is readable, read it (8 bytes: the channel's
+ * count of messages released, for a receiver, or sent, for a sender; only a
+ * hint), then call recv or peek (send, reserve) with timeout 0 until -EAGAIN,
+ * and wait for readability again. It becomes readable after each change (a
+ * message published, a slot released, the peer gone); if what it announced
+ * still holds 0.1 s after a read, it becomes readable again. A read that
+ * returns 0 (end of file) means the end was closed; with nothing to read,
+ * read(2) fails with EAGAIN.
+ *
+ * A helper thread per descriptor watches the channel through a mapping of
+ * its own of the header and the entries (so closing the end while the
+ * descriptor is open is safe), and counts as a sleeper: while it waits, the
+ * peer's messages (or releases) cost a system call each. It ends when the end
+ * is closed, or when the descriptor is closed (seen within 20 ms). Channels
+ * in huge pages are -EOPNOTSUPP. */
+IPCSHM_EXPORT int ipcshm_channel_fd(ipcshm_channel_t *ch) IPCSHM_NOEXCEPT;
 /** @} */
 
 #ifdef __cplusplus

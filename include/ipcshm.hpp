@@ -13,6 +13,14 @@
 //   ipcshm::mutex m(shm, 0);            // 64 bytes at offset 0
 //   if (shm.created()) m.init();
 //   std::unique_lock lock(m);            // ipcshm::owner_dead if its owner died
+//
+// and channel ends:
+//
+//   auto tx = ipcshm::channel::create("/jobs-XXXXXX", 256, 64, ipcshm::channel::sender);
+//   tx.send(std::as_bytes(std::span(text)));      // elsewhere:
+//   auto rx = ipcshm::channel::open(id, ipcshm::channel::receiver);
+//   std::vector<std::byte> msg = rx.recv_bytes(); // ipcshm::broken_pipe once the
+//                                                 // sender is gone and all is read
 #ifndef IPCSHM_HPP
 #define IPCSHM_HPP
 
@@ -513,6 +521,217 @@ inline std::unique_lock<ipcshm::mutex> owner_dead::take() const {
   held_->taken = true;
   return std::unique_lock<ipcshm::mutex>(*m_, std::adopt_lock);
 }
+
+// ---------------------------------------------------------------------------
+// Channels (since 1.2).
+
+// Thrown by a channel end's calls when the peer's role is vacant after having
+// been taken (-EPIPE): a sender's receiver closed or died, or a receiver's
+// sender did, and every message it sent has been received.
+class broken_pipe : public std::system_error {
+ public:
+  explicit broken_pipe(const std::string& what)
+      : std::system_error(EPIPE, std::generic_category(), what) {}
+};
+
+// One end of a channel (ipcshm_channel_*). Move-only; the destructor closes
+// it. Waits that a signal handler interrupts (-EINTR) are resumed with what
+// is left of their timeout. Failures throw std::system_error (EMSGSIZE,
+// EBUSY, EBADMSG, ...); a vacant peer throws ipcshm::broken_pipe. The timed
+// and try_ forms return false or std::nullopt where the call would have to
+// wait longer.
+class channel {
+ public:
+  enum role : uint32_t { sender = IPCSHM_SENDER, receiver = IPCSHM_RECEIVER };
+
+  channel() noexcept = default;
+
+  // Creates a channel of slot_count slots of slot_size bytes and opens its
+  // end of role r (see ipcshm_channel_create). created() tells whether this
+  // call made it (false: IPCSHM_OPEN_OR_CREATE found it).
+  static channel create(const std::string& id, uint32_t slot_size, uint32_t slot_count, role r,
+                        uint32_t perms = 0600, uint32_t flags = 0) {
+    ipcshm_channel_t* ch = nullptr;
+    int rc = check(ipcshm_channel_create(id.c_str(), slot_size, slot_count, perms, flags, r, &ch),
+                   "ipcshm_channel_create");
+    return channel(ch, rc == 1);
+  }
+
+  // Opens the end of role r of the channel "/name".
+  static channel open(const std::string& id, role r) {
+    ipcshm_channel_t* ch = nullptr;
+    check(ipcshm_channel_open(id.c_str(), r, &ch), "ipcshm_channel_open");
+    return channel(ch, false);
+  }
+
+  // Opens the end of role r of the channel in the object open as fd (a memfd
+  // received over a socket, say); fd stays the caller's.
+  static channel open_fd(int fd, role r) {
+    ipcshm_channel_t* ch = nullptr;
+    check(ipcshm_channel_open_fd(fd, r, &ch), "ipcshm_channel_open_fd");
+    return channel(ch, false);
+  }
+
+  channel(channel&& other) noexcept
+      : ch_(std::exchange(other.ch_, nullptr)), created_(other.created_) {}
+  channel& operator=(channel&& other) noexcept {
+    if (this != &other) {
+      close();
+      ch_ = std::exchange(other.ch_, nullptr);
+      created_ = other.created_;
+    }
+    return *this;
+  }
+  channel(const channel&) = delete;
+  channel& operator=(const channel&) = delete;
+  ~channel() { close(); }
+
+  explicit operator bool() const noexcept { return ch_ != nullptr; }
+  bool created() const noexcept { return created_; }
+
+  // --- sending ---
+
+  // Sends msg as one message, waiting while the channel is full.
+  void send(std::span<const std::byte> msg) { timed_send(msg, -1, "ipcshm_channel_send"); }
+
+  // The same, waiting at most d (false: still full); try_send only tries.
+  template <typename Rep, typename Period>
+  bool send_for(std::span<const std::byte> msg, const std::chrono::duration<Rep, Period>& d) {
+    return timed_send(msg, detail::timeout_ns(d), "ipcshm_channel_send");
+  }
+  bool try_send(std::span<const std::byte> msg) {
+    return timed_send(msg, 0, "ipcshm_channel_send");
+  }
+
+  // Zero-copy: the next free slot (slot_size() bytes, 64-byte aligned) to
+  // write the message in, waiting while there is none; commit(n) sends its
+  // first n bytes. Nothing of it is delivered before the commit.
+  std::span<std::byte> reserve() { return *timed_reserve(-1); }
+  template <typename Rep, typename Period>
+  std::optional<std::span<std::byte>> reserve_for(const std::chrono::duration<Rep, Period>& d) {
+    return timed_reserve(detail::timeout_ns(d));
+  }
+  std::optional<std::span<std::byte>> try_reserve() { return timed_reserve(0); }
+  void commit(size_t n) { call(ipcshm_channel_commit(ch_, n), "ipcshm_channel_commit"); }
+
+  // --- receiving ---
+
+  // Copies the next message into buf and returns its length, waiting while
+  // there is none. A buffer of slot_size() bytes fits every message; a
+  // message longer than buf: std::system_error(EMSGSIZE), and the message
+  // stays (recv_bytes() sizes the buffer itself).
+  size_t recv(std::span<std::byte> buf) { return *timed_recv(buf, -1); }
+  template <typename Rep, typename Period>
+  std::optional<size_t> recv_for(std::span<std::byte> buf,
+                                 const std::chrono::duration<Rep, Period>& d) {
+    return timed_recv(buf, detail::timeout_ns(d));
+  }
+  std::optional<size_t> try_recv(std::span<std::byte> buf) { return timed_recv(buf, 0); }
+
+  // The next message as a vector of its exact length (the names of
+  // multiprocessing.Connection), waiting while there is none.
+  std::vector<std::byte> recv_bytes() {
+    std::span<const std::byte> msg = peek();
+    std::vector<std::byte> out(msg.begin(), msg.end());
+    release();
+    return out;
+  }
+
+  // Zero-copy: the next message in its slot, waiting while there is none; it
+  // stays there, unchanged, until release().
+  std::span<const std::byte> peek() { return *timed_peek(-1); }
+  template <typename Rep, typename Period>
+  std::optional<std::span<const std::byte>> peek_for(const std::chrono::duration<Rep, Period>& d) {
+    return timed_peek(detail::timeout_ns(d));
+  }
+  std::optional<std::span<const std::byte>> try_peek() { return timed_peek(0); }
+  void release() { call(ipcshm_channel_release(ch_), "ipcshm_channel_release"); }
+
+  // --- the channel ---
+
+  ipcshm_channel_info_t info() const {
+    ipcshm_channel_info_t out{};
+    out.struct_size = sizeof out;
+    check(ipcshm_channel_handle_info(ch_, &out), "ipcshm_channel_handle_info");
+    return out;
+  }
+  uint32_t slot_size() const { return info().slot_size; }
+  uint32_t slot_count() const { return info().slot_count; }
+  // Messages sent and not yet received (a snapshot).
+  uint64_t queued() const { return info().queued; }
+
+  // The channel's object (ipcshm_id, ipcshm_fd, ipcshm_send work on it); owned
+  // by this end.
+  const ipcshm_t* handle() const {
+    const ipcshm_t* h = nullptr;
+    check(ipcshm_channel_handle(ch_, &h), "ipcshm_channel_handle");
+    return h;
+  }
+  std::string_view id() const {
+    const char* s = ipcshm_id(handle());
+    return s ? std::string_view(s) : std::string_view();
+  }
+
+  // A new non-blocking, close-on-exec descriptor that becomes readable when
+  // this end can go on (see ipcshm_channel_fd); the caller closes it.
+  int fd() { return check(ipcshm_channel_fd(ch_), "ipcshm_channel_fd"); }
+
+  ipcshm_channel_t* native_handle() const noexcept { return ch_; }
+
+  // Closes now (the destructor does it otherwise).
+  void close() noexcept {
+    if (ch_) ipcshm_channel_close(ch_);
+    ch_ = nullptr;
+  }
+
+ private:
+  channel(ipcshm_channel_t* ch, bool created) noexcept : ch_(ch), created_(created) {}
+
+  // check(), with -EPIPE as broken_pipe.
+  static int call(int rc, std::string_view what) {
+    if (rc == -EPIPE) throw broken_pipe(std::string(what) + ": " + ipcshm_last_error());
+    return check(rc, what);
+  }
+  static bool waited_out(int rc) { return rc == -ETIMEDOUT || rc == -EAGAIN; }
+
+  bool timed_send(std::span<const std::byte> msg, int64_t timeout, std::string_view what) {
+    int rc = detail::retry(
+        [&](int64_t t) { return ipcshm_channel_send(ch_, msg.data(), msg.size(), t); }, timeout);
+    if (waited_out(rc)) return false;
+    call(rc, what);
+    return true;
+  }
+  std::optional<std::span<std::byte>> timed_reserve(int64_t timeout) {
+    void* slot = nullptr;
+    int rc = detail::retry([&](int64_t t) { return ipcshm_channel_reserve(ch_, &slot, t); },
+                           timeout);
+    if (waited_out(rc)) return std::nullopt;
+    call(rc, "ipcshm_channel_reserve");
+    return std::span<std::byte>(static_cast<std::byte*>(slot), slot_size());
+  }
+  std::optional<size_t> timed_recv(std::span<std::byte> buf, int64_t timeout) {
+    uint64_t len = 0;
+    int rc = detail::retry(
+        [&](int64_t t) { return ipcshm_channel_recv(ch_, buf.data(), buf.size(), &len, t); },
+        timeout);
+    if (waited_out(rc)) return std::nullopt;
+    call(rc, "ipcshm_channel_recv");
+    return static_cast<size_t>(len);
+  }
+  std::optional<std::span<const std::byte>> timed_peek(int64_t timeout) {
+    const void* msg = nullptr;
+    uint64_t len = 0;
+    int rc = detail::retry([&](int64_t t) { return ipcshm_channel_peek(ch_, &msg, &len, t); },
+                           timeout);
+    if (waited_out(rc)) return std::nullopt;
+    call(rc, "ipcshm_channel_peek");
+    return std::span<const std::byte>(static_cast<const std::byte*>(msg),
+                                      static_cast<size_t>(len));
+  }
+
+  ipcshm_channel_t* ch_ = nullptr;
+  bool created_ = false;
+};
 
 }  // namespace ipcshm
 

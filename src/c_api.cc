@@ -1,6 +1,7 @@
-// The C ABI: argument checks, handle lookup, and one error adapter. Everything
-// else lives in the core. No exception and no C++ type crosses this file's
-// functions (all noexcept).
+// The C ABI of objects (1.0, 1.1): argument checks, handle lookup, and the
+// error adapter (c_api.hpp). Everything else lives in the core. No exception
+// and no C++ type crosses this file's functions (all noexcept). Signalling is
+// in c_api_sync.cc, channels in c_api_channels.cc.
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <utility>
 
 #include "arrays.hpp"
+#include "c_api.hpp"
 #include "descriptors.hpp"
 #include "errors.hpp"
 #include "handles.hpp"
@@ -45,30 +47,10 @@ R with_segment(const ipcshm_t* h, R fallback, Fn&& fn) {
 }
 
 constexpr uint32_t kInfoFirstSize = 88;  // sizeof(ipcshm_info_t) in version 1.0
-constexpr uint32_t kCreateOnlyFlags =
-    IPCSHM_PERSISTENT | IPCSHM_OPEN_OR_CREATE | IPCSHM_RESERVE | IPCSHM_HUGEPAGES;
-constexpr uint32_t kAttachOnlyFlags = IPCSHM_UNSEALED;
-constexpr uint32_t kCreateFlags = core::kKnownFlags & ~kAttachOnlyFlags;
-constexpr uint32_t kAttachFlags = core::kKnownFlags & ~kCreateOnlyFlags;
-
-// The one adapter from C++ to C: a C++ failure becomes a negative errno.
-template <typename Fn>
-int guarded(Fn&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return core::fail_msg(ENOMEM, "out of memory");
-  } catch (...) {
-    return core::fail_msg(EIO, "internal error (unexpected exception)");
-  }
-}
-
-int check_flags(uint32_t flags, uint32_t allowed, const char* call) {
-  if (flags & ~allowed)
-    return core::fail_msg(EINVAL, "%s: unknown or misplaced flags 0x%x", call,
-                          flags & ~allowed);
-  return 0;
-}
+using ipcshm::capi::check_flags;
+using ipcshm::capi::guarded;
+using ipcshm::capi::kAttachFlags;
+using ipcshm::capi::kCreateFlags;
 
 int check_info(const ipcshm_info_t* info, const char* call) {
   if (!info) return core::fail_msg(EINVAL, "%s: info is NULL", call);
@@ -92,6 +74,13 @@ constexpr int kNotLive = INT_MIN;
 
 int not_live(const char* call) {
   return core::fail_msg(EBADF, "%s: not a live handle (detached?)", call);
+}
+
+int pinned(const char* call) {
+  return core::fail_msg(EBUSY,
+                        "%s: the handle is a channel's object (ipcshm_channel_handle); it "
+                        "goes with ipcshm_channel_close",
+                        call);
 }
 
 // Registers seg and stores its handle in *out. If the handle values are spent
@@ -141,6 +130,8 @@ int ipcshm_attach(const char* id, uint32_t flags, ipcshm_t** out) noexcept {
 int ipcshm_detach(ipcshm_t* h) noexcept {
   return guarded([&] {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_detach: handle is NULL");
+    if (with_segment(h, false, [](const core::Segment& s) { return s.pinned(); }))
+      return pinned("ipcshm_detach");
     core::SegmentPtr seg = segments().take(handles::value_of(h));
     if (!seg)
       return core::fail_msg(EBADF, "ipcshm_detach: not a live handle (detached already?)");
@@ -229,8 +220,9 @@ int ipcshm_resize(ipcshm_t* h, uint64_t size) noexcept {
     if (!h) return core::fail_msg(EINVAL, "ipcshm_resize: handle is NULL");
     if (size == 0) return core::fail_msg(EINVAL, "ipcshm_resize: size must be at least 1");
     // Exclusive: the address and size change under the readers' feet otherwise.
-    int rc = segments().with_exclusive(handles::value_of(h), kNotLive,
-                                       [&](core::Segment& s) { return s.resize(size); });
+    int rc = segments().with_exclusive(handles::value_of(h), kNotLive, [&](core::Segment& s) {
+      return s.pinned() ? pinned("ipcshm_resize") : s.resize(size);
+    });
     if (rc == kNotLive) return not_live("ipcshm_resize");
     return rc;
   });
@@ -359,152 +351,6 @@ int ipcshm_ftok(const char* path, int32_t proj, int32_t* key) noexcept {
     if (!path) return core::fail_msg(EINVAL, "ipcshm_ftok: path is NULL");
     if (!key) return core::fail_msg(EINVAL, "ipcshm_ftok: key is NULL");
     return core::sysv::ftok(path, proj, key);
-  });
-}
-
-}  // extern "C"
-
-// ---------------------------------------------------------------------------
-// Signalling (since 1.2): the pointers are checked here, the primitive's
-// contents in the core. (Included here, at the end, so that the lines above,
-// which the ABI baseline records, stay where they were.)
-
-#include "sync.hpp"
-
-namespace {
-
-namespace sync = ipcshm::core::sync;
-
-int check_place(const void* p, const char* call) {
-  if (!p) return core::fail_msg(EINVAL, "%s: the pointer is NULL", call);
-  if (reinterpret_cast<uintptr_t>(p) % 8 != 0)
-    return core::fail_msg(EINVAL,
-                          "%s(%p): not 8-byte aligned (a primitive needs an 8-aligned place)",
-                          call, p);
-  return 0;
-}
-
-int check_word(const void* p, const char* call) {
-  if (!p) return core::fail_msg(EINVAL, "%s: word is NULL", call);
-  if (reinterpret_cast<uintptr_t>(p) % 4 != 0)
-    return core::fail_msg(EINVAL, "%s(%p): the word is not 4-byte aligned", call, p);
-  return 0;
-}
-
-int check_out(const void* out, const char* what, const char* call) {
-  if (!out) return core::fail_msg(EINVAL, "%s: %s is NULL", call, what);
-  return 0;
-}
-
-}  // namespace
-
-extern "C" {
-
-int ipcshm_wait(const uint32_t* word, uint32_t expected, int64_t timeout_ns) noexcept {
-  return guarded([&] {
-    if (int rc = check_word(word, "ipcshm_wait"); rc < 0) return rc;
-    return sync::wait_word(word, expected, timeout_ns);
-  });
-}
-
-int ipcshm_wake(uint32_t* word, uint32_t count) noexcept {
-  return guarded([&] {
-    if (int rc = check_word(word, "ipcshm_wake"); rc < 0) return rc;
-    return sync::wake_word(word, count);
-  });
-}
-
-int ipcshm_event_init(void* ev) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(ev, "ipcshm_event_init"); rc < 0) return rc;
-    return sync::event_init(ev);
-  });
-}
-
-int ipcshm_event_notify(void* ev) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(ev, "ipcshm_event_notify"); rc < 0) return rc;
-    return sync::event_notify(ev);
-  });
-}
-
-int ipcshm_event_sequence(const void* ev, uint64_t* seq) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(ev, "ipcshm_event_sequence"); rc < 0) return rc;
-    if (int rc = check_out(seq, "seq", "ipcshm_event_sequence"); rc < 0) return rc;
-    return sync::event_sequence(ev, seq);
-  });
-}
-
-int ipcshm_event_wait(void* ev, uint64_t* seen, int64_t timeout_ns) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(ev, "ipcshm_event_wait"); rc < 0) return rc;
-    if (int rc = check_out(seen, "seen", "ipcshm_event_wait"); rc < 0) return rc;
-    return sync::event_wait(ev, seen, timeout_ns);
-  });
-}
-
-int ipcshm_event_fd(void* ev) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(ev, "ipcshm_event_fd"); rc < 0) return rc;
-    return sync::event_fd(ev);
-  });
-}
-
-int ipcshm_sem_init(void* sem, uint32_t value) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(sem, "ipcshm_sem_init"); rc < 0) return rc;
-    return sync::sem_init(sem, value);
-  });
-}
-
-int ipcshm_sem_post(void* sem) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(sem, "ipcshm_sem_post"); rc < 0) return rc;
-    return sync::sem_post(sem);
-  });
-}
-
-int ipcshm_sem_wait(void* sem, int64_t timeout_ns) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(sem, "ipcshm_sem_wait"); rc < 0) return rc;
-    return sync::sem_wait(sem, timeout_ns);
-  });
-}
-
-int ipcshm_sem_value(const void* sem, uint32_t* value) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(sem, "ipcshm_sem_value"); rc < 0) return rc;
-    if (int rc = check_out(value, "value", "ipcshm_sem_value"); rc < 0) return rc;
-    return sync::sem_value(sem, value);
-  });
-}
-
-int ipcshm_mutex_init(void* m) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(m, "ipcshm_mutex_init"); rc < 0) return rc;
-    return sync::mutex_init(m);
-  });
-}
-
-int ipcshm_mutex_lock(void* m, int64_t timeout_ns) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(m, "ipcshm_mutex_lock"); rc < 0) return rc;
-    return sync::mutex_lock(m, timeout_ns);
-  });
-}
-
-int ipcshm_mutex_consistent(void* m) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(m, "ipcshm_mutex_consistent"); rc < 0) return rc;
-    return sync::mutex_consistent(m);
-  });
-}
-
-int ipcshm_mutex_unlock(void* m) noexcept {
-  return guarded([&] {
-    if (int rc = check_place(m, "ipcshm_mutex_unlock"); rc < 0) return rc;
-    return sync::mutex_unlock(m);
   });
 }
 

@@ -11,6 +11,8 @@ namespace {
 // A fixed buffer: recording an error never allocates, so it works when memory
 // is what ran out.
 thread_local char t_message[512];
+// A constant message that stands for t_message while it is set (fail_static).
+thread_local const char* t_static __attribute__((tls_model("initial-exec"))) = nullptr;
 
 }  // namespace
 
@@ -24,6 +26,7 @@ const char* error_text(int err) noexcept {
 
 int fail(int err, const char* what_fmt, ...) noexcept {
   if (err <= 0) err = EIO;  // a failure must never look like success
+  t_static = nullptr;
   va_list ap;
   va_start(ap, what_fmt);
   int n = std::vsnprintf(t_message, sizeof t_message, what_fmt, ap);
@@ -35,6 +38,7 @@ int fail(int err, const char* what_fmt, ...) noexcept {
 
 int fail_msg(int err, const char* fmt, ...) noexcept {
   if (err <= 0) err = EIO;
+  t_static = nullptr;
   va_list ap;
   va_start(ap, fmt);
   std::vsnprintf(t_message, sizeof t_message, fmt, ap);
@@ -49,6 +53,11 @@ int not_owner(const std::string& what) noexcept {
                   what.c_str());
 }
 
-const char* last_error() noexcept { return t_message; }
+int fail_static(int err, const char* message) noexcept {
+  t_static = message;
+  return err > 0 ? -err : -EIO;
+}
+
+const char* last_error() noexcept { return t_static ? t_static : t_message; }
 
 }  // namespace ipcshm::core

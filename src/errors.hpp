@@ -13,6 +13,11 @@ namespace ipcshm::core {
 // Records the message as it is (a rule broken, not a system error); returns -err.
 [[gnu::format(printf, 2, 3)]] int fail_msg(int err, const char* fmt, ...) noexcept;
 
+// Records a message that is a string constant, without formatting it: for a
+// failure that callers may meet millions of times a second (a channel polled
+// with timeout 0 and nothing in it). Returns -err.
+int fail_static(int err, const char* message) noexcept;
+
 // Like fail(), with errno as the error.
 #define IPCSHM_FAIL_ERRNO(...) ::ipcshm::core::fail(errno, __VA_ARGS__)
 

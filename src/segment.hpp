@@ -30,11 +30,20 @@ class Segment {
   // Changes the object's size and maps it anew (ipcshm_resize), or -errno.
   virtual int resize(uint64_t size);
 
+  // A pinned segment belongs to a channel end (ipcshm_channel_handle): it is
+  // neither detached nor resized through its own handle, only closed with
+  // the channel, whose addresses into it must stay valid.
+  bool pinned() const noexcept { return pinned_; }
+  void pin() noexcept { pinned_ = true; }
+
  protected:
   Segment() = default;
   void* addr_ = nullptr;
   uint64_t size_ = 0;
   std::string id_;
+
+ private:
+  bool pinned_ = false;
 };
 
 using SegmentPtr = std::unique_ptr<Segment>;

@@ -195,6 +195,54 @@ static int test_v11(void) {
   return 0;
 }
 
+/* Since 1.2: a channel, both ends in this process, every channel call. */
+static int test_channel(void) {
+  char name[64];
+  ipcshm_channel_t *tx = NULL;
+  ipcshm_channel_t *rx = NULL;
+  const ipcshm_t *h = NULL;
+  ipcshm_channel_info_t info;
+  char buf[16];
+  uint64_t len = 0;
+  void *slot = NULL;
+  const void *msg = NULL;
+  int fd;
+
+  sprintf(name, "/ipcshm-c99-channel-%ld", (long)getpid());
+  (void)ipcshm_remove(name);
+  CHECK(ipcshm_channel_create(name, 16, 4, 0600, 0, IPCSHM_SENDER, &tx) == 1);
+  if (tx == NULL) return 1;
+  CHECK(ipcshm_channel_open(name, IPCSHM_RECEIVER, &rx) == 0);
+  if (rx == NULL) return 1;
+  CHECK(ipcshm_channel_send(tx, "copy", 4, 0) == 0);
+  CHECK(ipcshm_channel_recv(rx, buf, sizeof buf, &len, 0) == 0);
+  CHECK(len == 4 && memcmp(buf, "copy", 4) == 0);
+  CHECK(ipcshm_channel_reserve(tx, &slot, -1) == 0);
+  if (slot != NULL) memcpy(slot, "in place", 8);
+  CHECK(ipcshm_channel_commit(tx, 8) == 0);
+  fd = ipcshm_channel_fd(rx);
+  CHECK(fd >= 0);
+  CHECK(ipcshm_channel_peek(rx, &msg, &len, -1) == 0);
+  CHECK(len == 8 && msg != NULL && memcmp(msg, "in place", 8) == 0);
+  CHECK(ipcshm_channel_release(rx) == 0);
+  CHECK(ipcshm_channel_recv(rx, buf, sizeof buf, &len, 0) == -EAGAIN);
+  CHECK(ipcshm_channel_handle(tx, &h) == 0);
+  CHECK(h != NULL && strcmp(ipcshm_id(h), name) == 0);
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK(ipcshm_channel_handle_info(rx, &info) == 0);
+  CHECK(info.slot_size == 16 && info.slot_count == 4 && info.sent == 2 && info.queued == 0);
+  CHECK(ipcshm_channel_info(name, &info) == 0);
+  CHECK(info.sender == IPCSHM_END_OPEN && info.receiver == IPCSHM_END_OPEN);
+  CHECK(ipcshm_channel_close(tx) == 0);
+  CHECK(ipcshm_channel_recv(rx, buf, sizeof buf, &len, -1) == -EPIPE);
+  CHECK(ipcshm_channel_close(rx) == 0);
+  if (fd >= 0) close(fd);
+  CHECK(ipcshm_channel_close(rx) == -EBADF);
+  CHECK(ipcshm_channel_open_fd(-1, IPCSHM_SENDER, &tx) == -EBADF);
+  return 0;
+}
+
 int main(void) {
   uint32_t version = ipcshm_version();
   uint64_t page = ipcshm_page_size();
@@ -222,6 +270,7 @@ int main(void) {
   test_posix();
   test_v11();
   test_sysv();
+  test_channel();
 
   if (failures != 0) {
     fprintf(stderr, "c99 consumer: %d check(s) failed\n", failures);

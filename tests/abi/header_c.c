@@ -44,6 +44,24 @@ FROZEN(kind_memfd, IPCSHM_KIND_MEMFD == 3);
 FROZEN(event_size, IPCSHM_EVENT_SIZE == 64);
 FROZEN(sem_size, IPCSHM_SEM_SIZE == 64);
 FROZEN(mutex_size, IPCSHM_MUTEX_SIZE == 64);
+/* Since 1.2: channels. ipcshm_channel_info_t, first version: 48 bytes, no
+ * padding; it may only grow at its end. */
+FROZEN(sender, IPCSHM_SENDER == 1);
+FROZEN(receiver, IPCSHM_RECEIVER == 2);
+FROZEN(end_never, IPCSHM_END_NEVER == 0);
+FROZEN(end_open, IPCSHM_END_OPEN == 1);
+FROZEN(end_closed, IPCSHM_END_CLOSED == 2);
+FROZEN(end_died, IPCSHM_END_DIED == 3);
+FROZEN(chinfo_size, sizeof(ipcshm_channel_info_t) >= 48);
+FROZEN(chinfo_struct_size, offsetof(ipcshm_channel_info_t, struct_size) == 0);
+FROZEN(chinfo_kind, offsetof(ipcshm_channel_info_t, kind) == 4);
+FROZEN(chinfo_slot_size, offsetof(ipcshm_channel_info_t, slot_size) == 8);
+FROZEN(chinfo_slot_count, offsetof(ipcshm_channel_info_t, slot_count) == 12);
+FROZEN(chinfo_sender, offsetof(ipcshm_channel_info_t, sender) == 16);
+FROZEN(chinfo_receiver, offsetof(ipcshm_channel_info_t, receiver) == 20);
+FROZEN(chinfo_queued, offsetof(ipcshm_channel_info_t, queued) == 24);
+FROZEN(chinfo_sent, offsetof(ipcshm_channel_info_t, sent) == 32);
+FROZEN(chinfo_received, offsetof(ipcshm_channel_info_t, received) == 40);
 
 int main(void) {
   uint32_t v = ipcshm_version();

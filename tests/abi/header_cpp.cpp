@@ -39,6 +39,18 @@ static_assert(std::is_same<decltype(&ipcshm_mutex_lock),
 static_assert(std::is_same<decltype(&ipcshm_wait),
                            int (*)(const uint32_t*, uint32_t, int64_t) IPCSHM_TEST_NOEXCEPT>::value,
               "ipcshm_wait");
+static_assert(std::is_same<decltype(&ipcshm_channel_recv),
+                           int (*)(ipcshm_channel_t*, void*, uint64_t, uint64_t*,
+                                   int64_t) IPCSHM_TEST_NOEXCEPT>::value,
+              "ipcshm_channel_recv");
+static_assert(std::is_same<decltype(&ipcshm_channel_handle),
+                           int (*)(const ipcshm_channel_t*,
+                                   const ipcshm_t**) IPCSHM_TEST_NOEXCEPT>::value,
+              "ipcshm_channel_handle");
+static_assert(sizeof(ipcshm_channel_info_t) >= 48 &&
+                  offsetof(ipcshm_channel_info_t, queued) == 24 &&
+                  std::is_trivial<ipcshm_channel_info_t>::value,
+              "ipcshm_channel_info_t layout");
 static_assert(IPCSHM_EVENT_SIZE == 64 && IPCSHM_SEM_SIZE == 64 && IPCSHM_MUTEX_SIZE == 64,
               "the primitives' sizes are ABI");
 static_assert(noexcept(ipcshm_detach(nullptr)), "the C API does not throw");
