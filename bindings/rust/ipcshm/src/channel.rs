@@ -290,7 +290,9 @@ impl End {
         let idp = unsafe { sys::ipcshm_id(end.handle()?) };
         if !idp.is_null() {
             // SAFETY: a C string owned by the handle.
-            end.id = unsafe { CStr::from_ptr(idp) }.to_string_lossy().into_owned();
+            end.id = unsafe { CStr::from_ptr(idp) }
+                .to_string_lossy()
+                .into_owned();
         }
         debug_assert!(role == sys::IPCSHM_SENDER || role == sys::IPCSHM_RECEIVER);
         Ok(end)
@@ -637,7 +639,10 @@ impl Sender {
 
     /// Reserves a slot, waiting up to `timeout` (`None`: for ever):
     /// `Ok(None)` if none came free in time.
-    pub fn reserve_timeout(&mut self, timeout: Option<Duration>) -> io::Result<Option<SlotMut<'_>>> {
+    pub fn reserve_timeout(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> io::Result<Option<SlotMut<'_>>> {
         let ch = self.0.as_ptr();
         let mut slot: *mut c_void = ptr::null_mut();
         // SAFETY: our live end and a valid out-pointer.
