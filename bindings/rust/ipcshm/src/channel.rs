@@ -440,6 +440,13 @@ fn msg_len(len: u64) -> usize {
 /// one at a time (ipcshm.h, channels rule 7). Every call takes `&mut self`,
 /// so a reserved slot ([`SlotMut`]) borrows the end and no other call can
 /// happen on it meanwhile.
+///
+/// ```compile_fail,E0277
+/// fn shared<T: Sync>(_: &T) {}
+/// let tx = ipcshm::Sender::create("memfd:doc", 8, 1)?;
+/// shared(&tx); // error[E0277]: cannot be shared between threads safely
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Sender(End);
 
 /// The receiving end of a channel (libipcshm 1.2, SPEC §9): it copies
@@ -449,6 +456,13 @@ pub struct Sender(End);
 /// every committed message was received, receiving is
 /// [`BrokenPipe`](io::ErrorKind::BrokenPipe) (the iterator ends there).
 /// Waiting, timeouts and threads as for [`Sender`].
+///
+/// ```compile_fail,E0277
+/// fn shared<T: Sync>(_: &T) {}
+/// let rx = ipcshm::Receiver::create("memfd:doc", 8, 1)?;
+/// shared(&rx); // error[E0277]: cannot be shared between threads safely
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Receiver(End);
 
 /// The methods both ends have.

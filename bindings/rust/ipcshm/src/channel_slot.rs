@@ -318,6 +318,18 @@ impl fmt::Debug for SlotMut<'_> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///
+/// A slice of the message is an `unsafe` call (see the module's soundness
+/// notes): safe code cannot hold a `&[u8]` that another mapping writes.
+///
+/// ```compile_fail,E0133
+/// let mut tx = ipcshm::ChannelOptions::new(64, 4).create_sender("memfd:doc")?;
+/// let mut rx = ipcshm::Receiver::from_fd(tx.object_fd()?)?;
+/// tx.send(b"x")?;
+/// let msg = rx.peek()?;
+/// let bytes: &[u8] = msg.as_slice(); // error[E0133]: call to unsafe function
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
 /// `Slot` is `Send` and not `Sync`, as [`SlotMut`].
 pub struct Slot<'a> {
     end: &'a mut End,
