@@ -14,6 +14,7 @@
 use ipcshm::{ChannelOptions, Receiver};
 use std::io::{self, ErrorKind, Write};
 use std::process::{exit, Command, Stdio};
+use std::sync::atomic::Ordering;
 
 const SLOT_SIZE: usize = 1024;
 const SLOTS: usize = 64;
@@ -42,9 +43,10 @@ fn produce(count: u64) -> io::Result<i32> {
             // Written in place, in the slot the consumer will read.
             let mut slot = tx.reserve()?;
             slot.write_all(&n.to_le_bytes())?;
-            for _ in 8..len {
-                slot.write_all(&[n as u8])?;
+            for b in &slot.as_atomic_u8()[8..len] {
+                b.store(n as u8, Ordering::Relaxed);
             }
+            slot.set_len(len)?; // the atomic view does not count what it writes
             slot.commit_written()?;
         }
         bytes += len as u64;
@@ -70,9 +72,7 @@ fn consume() -> io::Result<i32> {
         let body = &msg.as_atomic_u8()[8..];
         let intact = n == frames
             && msg.len() == frame_len(n)
-            && body
-                .iter()
-                .all(|b| b.load(std::sync::atomic::Ordering::Relaxed) == n as u8);
+            && body.iter().all(|b| b.load(Ordering::Relaxed) == n as u8);
         if !intact {
             eprintln!("consumer: frame {} is wrong", frames);
             return Ok(1);
