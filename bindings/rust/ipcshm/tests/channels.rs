@@ -113,7 +113,7 @@ fn rust_to_c_a_million_messages_in_order_exactly_once() {
         .args([MAX_LEN.to_string().as_str(), "--peek-every", "7"]);
     let proc = KillOnDrop(spawn_with_stdin(peer, tx.object_fd().unwrap()));
     let _watchdog = Watchdog::new(proc.0.id(), 300);
-    let mut buf = vec![0u8; MAX_LEN];
+    let mut buf = [0u8; MAX_LEN];
     for seq in 0..MILLION {
         let len = chmsg::len(seed, seq, MAX_LEN);
         chmsg::fill(&mut buf[..len], seed, seq);
@@ -252,7 +252,7 @@ fn crash_sender(id: &str) {
     let mut tx = Sender::open(id).unwrap();
     let counter = Shm::attach(&format!("{}-n", id)).unwrap();
     say("READY");
-    let mut buf = vec![0u8; MAX_LEN];
+    let mut buf = [0u8; MAX_LEN];
     for seq in 0.. {
         let len = chmsg::len(seed, seq, MAX_LEN);
         chmsg::fill(&mut buf[..len], seed, seq);
