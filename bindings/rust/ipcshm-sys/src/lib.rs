@@ -18,7 +18,7 @@
 //! function names, their C types (a C program assigns each function to a pointer
 //! of the type these declarations imply, compiled with
 //! `-Werror=incompatible-pointer-types`), the constants, and the size and field
-//! offsets of [`ipcshm_info_t`].
+//! offsets of [`ipcshm_info_t`] and [`ipcshm_channel_info_t`].
 #![allow(non_camel_case_types)]
 
 use std::marker::{PhantomData, PhantomPinned};
@@ -98,6 +98,20 @@ pub const IPCSHM_EVENT_SIZE: u32 = 64;
 pub const IPCSHM_SEM_SIZE: u32 = 64;
 /// The size in bytes of a robust mutex (since 1.2), 8-byte aligned.
 pub const IPCSHM_MUTEX_SIZE: u32 = 64;
+
+/// Channel role (since 1.2): the end that sends.
+pub const IPCSHM_SENDER: u32 = 1;
+/// Channel role (since 1.2): the end that receives.
+pub const IPCSHM_RECEIVER: u32 = 2;
+
+/// `ipcshm_channel_info_t::sender`/`receiver`: no end ever took the role.
+pub const IPCSHM_END_NEVER: u32 = 0;
+/// An end holds the role.
+pub const IPCSHM_END_OPEN: u32 = 1;
+/// Vacant: the role's last end closed.
+pub const IPCSHM_END_CLOSED: u32 = 2;
+/// Vacant: the role's last end's process died holding it.
+pub const IPCSHM_END_DIED: u32 = 3;
 
 /// The magic number at the start of an array object: "WA-1" as a native-endian
 /// `uint32` (0x57412D31). Not in the header (which states it in a comment); the
@@ -183,6 +197,61 @@ impl ipcshm_info_t {
     }
 }
 
+/// A channel end, `ipcshm_channel_t` (since 1.2; C: `struct ipcshm_channel`).
+/// Opaque, only used behind a pointer; `!Send`, `!Sync`, `!Unpin` as
+/// [`ipcshm_t`]. The header: an end is used by one thread at a time (a call
+/// while another thread is in one on the same end is `-EBUSY`, best effort),
+/// any thread may close it.
+#[repr(C)]
+pub struct ipcshm_channel_t {
+    _private: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// What `ipcshm_channel_info()` and `ipcshm_channel_handle_info()` tell of a
+/// channel (since 1.2): 48 bytes, no implicit padding; grows only at its end.
+/// Set `struct_size` to `size_of::<ipcshm_channel_info_t>()` before the call
+/// ([`ipcshm_channel_info_t::new`] does).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ipcshm_channel_info_t {
+    /// Set by the caller: `sizeof(ipcshm_channel_info_t)`.
+    pub struct_size: u32,
+    /// `IPCSHM_KIND_POSIX` or `IPCSHM_KIND_MEMFD`.
+    pub kind: u32,
+    /// The longest message, in bytes.
+    pub slot_size: u32,
+    /// How many messages the channel holds at most.
+    pub slot_count: u32,
+    /// `IPCSHM_END_*` of the sender's role.
+    pub sender: u32,
+    /// `IPCSHM_END_*` of the receiver's role.
+    pub receiver: u32,
+    /// Messages committed and not yet released (a snapshot).
+    pub queued: u64,
+    /// Messages committed since the channel was made.
+    pub sent: u64,
+    /// Messages released since the channel was made.
+    pub received: u64,
+}
+
+impl ipcshm_channel_info_t {
+    /// A zeroed struct whose `struct_size` is set, ready for the call.
+    pub const fn new() -> Self {
+        ipcshm_channel_info_t {
+            struct_size: std::mem::size_of::<ipcshm_channel_info_t>() as u32,
+            kind: 0,
+            slot_size: 0,
+            slot_count: 0,
+            sender: 0,
+            receiver: 0,
+            queued: 0,
+            sent: 0,
+            received: 0,
+        }
+    }
+}
+
 // Keep one declaration per item, in the header's order, in the form
 // `pub fn name(arg: Type, ...) -> Type;` : tests/header.rs parses this block to
 // check it against the header.
@@ -252,4 +321,53 @@ extern "C" {
     pub fn ipcshm_mutex_lock(m: *mut c_void, timeout_ns: i64) -> c_int;
     pub fn ipcshm_mutex_consistent(m: *mut c_void) -> c_int;
     pub fn ipcshm_mutex_unlock(m: *mut c_void) -> c_int;
+    pub fn ipcshm_channel_create(
+        id: *const c_char,
+        slot_size: u32,
+        slot_count: u32,
+        perms: u32,
+        flags: u32,
+        role: u32,
+        out: *mut *mut ipcshm_channel_t,
+    ) -> c_int;
+    pub fn ipcshm_channel_open(
+        id: *const c_char,
+        role: u32,
+        out: *mut *mut ipcshm_channel_t,
+    ) -> c_int;
+    pub fn ipcshm_channel_open_fd(fd: c_int, role: u32, out: *mut *mut ipcshm_channel_t) -> c_int;
+    pub fn ipcshm_channel_send(
+        ch: *mut ipcshm_channel_t,
+        msg: *const c_void,
+        len: u64,
+        timeout_ns: i64,
+    ) -> c_int;
+    pub fn ipcshm_channel_recv(
+        ch: *mut ipcshm_channel_t,
+        buf: *mut c_void,
+        cap: u64,
+        len: *mut u64,
+        timeout_ns: i64,
+    ) -> c_int;
+    pub fn ipcshm_channel_reserve(
+        ch: *mut ipcshm_channel_t,
+        slot: *mut *mut c_void,
+        timeout_ns: i64,
+    ) -> c_int;
+    pub fn ipcshm_channel_commit(ch: *mut ipcshm_channel_t, len: u64) -> c_int;
+    pub fn ipcshm_channel_peek(
+        ch: *mut ipcshm_channel_t,
+        msg: *mut *const c_void,
+        len: *mut u64,
+        timeout_ns: i64,
+    ) -> c_int;
+    pub fn ipcshm_channel_release(ch: *mut ipcshm_channel_t) -> c_int;
+    pub fn ipcshm_channel_close(ch: *mut ipcshm_channel_t) -> c_int;
+    pub fn ipcshm_channel_handle(ch: *const ipcshm_channel_t, h: *mut *const ipcshm_t) -> c_int;
+    pub fn ipcshm_channel_info(id: *const c_char, info: *mut ipcshm_channel_info_t) -> c_int;
+    pub fn ipcshm_channel_handle_info(
+        ch: *const ipcshm_channel_t,
+        info: *mut ipcshm_channel_info_t,
+    ) -> c_int;
+    pub fn ipcshm_channel_fd(ch: *mut ipcshm_channel_t) -> c_int;
 }

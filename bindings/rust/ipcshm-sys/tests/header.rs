@@ -4,7 +4,8 @@
 //! - a C program compiled with the system's C compiler assigns every function to a
 //!   pointer of the type the Rust declaration implies
 //!   (`-Werror=incompatible-pointer-types`), and prints the constants, the size of
-//!   `ipcshm_info_t` and the offsets of its fields, which must equal Rust's;
+//!   `ipcshm_info_t` and `ipcshm_channel_info_t` and the offsets of their
+//!   fields, which must equal Rust's;
 //! - the layout of `ipcshm_info_t` also equals hand-computed offsets (this part
 //!   needs neither the header nor a C compiler).
 //!
@@ -53,6 +54,31 @@ fn rust_offsets() -> Vec<(&'static str, usize)> {
     ]
 }
 
+/// (field name, offset in Rust) of `ipcshm_channel_info_t`.
+fn channel_info_offsets() -> Vec<(&'static str, usize)> {
+    let u = MaybeUninit::<ipcshm_channel_info_t>::uninit();
+    let base = u.as_ptr();
+    macro_rules! off {
+        ($f:ident) => {
+            (stringify!($f), unsafe {
+                (std::ptr::addr_of!((*base).$f) as *const u8).offset_from(base as *const u8)
+                    as usize
+            })
+        };
+    }
+    vec![
+        off!(struct_size),
+        off!(kind),
+        off!(slot_size),
+        off!(slot_count),
+        off!(sender),
+        off!(receiver),
+        off!(queued),
+        off!(sent),
+        off!(received),
+    ]
+}
+
 /// The constants of the header, with the values of this crate.
 fn rust_constants() -> Vec<(&'static str, i64)> {
     vec![
@@ -86,6 +112,12 @@ fn rust_constants() -> Vec<(&'static str, i64)> {
         ("IPCSHM_EVENT_SIZE", IPCSHM_EVENT_SIZE as i64),
         ("IPCSHM_SEM_SIZE", IPCSHM_SEM_SIZE as i64),
         ("IPCSHM_MUTEX_SIZE", IPCSHM_MUTEX_SIZE as i64),
+        ("IPCSHM_SENDER", IPCSHM_SENDER as i64),
+        ("IPCSHM_RECEIVER", IPCSHM_RECEIVER as i64),
+        ("IPCSHM_END_NEVER", IPCSHM_END_NEVER as i64),
+        ("IPCSHM_END_OPEN", IPCSHM_END_OPEN as i64),
+        ("IPCSHM_END_CLOSED", IPCSHM_END_CLOSED as i64),
+        ("IPCSHM_END_DIED", IPCSHM_END_DIED as i64),
     ]
 }
 
@@ -116,6 +148,27 @@ fn info_layout_matches_hand_computed_offsets() {
     assert_eq!(align_of::<ipcshm_info_t>(), 8);
     assert_eq!(rust_offsets(), expected.to_vec());
     assert_eq!(ipcshm_info_t::new().struct_size, 88);
+}
+
+#[test]
+fn channel_info_layout_matches_hand_computed_offsets() {
+    // Six 4-byte fields, then three 8-byte ones from 24: 48 bytes, no padding
+    // (the header's "struct_size >= 48, the first version").
+    let expected: &[(&str, usize)] = &[
+        ("struct_size", 0),
+        ("kind", 4),
+        ("slot_size", 8),
+        ("slot_count", 12),
+        ("sender", 16),
+        ("receiver", 20),
+        ("queued", 24),
+        ("sent", 32),
+        ("received", 40),
+    ];
+    assert_eq!(size_of::<ipcshm_channel_info_t>(), 48);
+    assert_eq!(align_of::<ipcshm_channel_info_t>(), 8);
+    assert_eq!(channel_info_offsets(), expected.to_vec());
+    assert_eq!(ipcshm_channel_info_t::new().struct_size, 48);
 }
 
 /// The names of the `pub const IPCSHM_...` items of src/lib.rs.
@@ -192,6 +245,8 @@ fn c_type(rust: &str) -> String {
         "i64" => "int64_t",
         "ipcshm_t" => "ipcshm_t",
         "ipcshm_info_t" => "ipcshm_info_t",
+        "ipcshm_channel_t" => "ipcshm_channel_t",
+        "ipcshm_channel_info_t" => "ipcshm_channel_info_t",
         other => panic!("no C spelling for the Rust type {}", other),
     }
     .to_string()
@@ -379,6 +434,14 @@ fn c_compiler_agrees_on_types_constants_and_layout() {
             f = field
         ));
     }
+    c.push_str("  printf(\"csizeof %zu\\n\", sizeof(ipcshm_channel_info_t));\n");
+    c.push_str("  printf(\"calignof %zu\\n\", _Alignof(ipcshm_channel_info_t));\n");
+    for (field, _) in channel_info_offsets() {
+        c.push_str(&format!(
+            "  printf(\"coffset {f} %zu\\n\", offsetof(ipcshm_channel_info_t, {f}));\n",
+            f = field
+        ));
+    }
     for (name, _) in rust_constants() {
         c.push_str(&format!(
             "  printf(\"const {n} %lld\\n\", (long long)({n}));\n",
@@ -440,6 +503,14 @@ fn c_compiler_agrees_on_types_constants_and_layout() {
     );
     for (f, off) in rust_offsets() {
         expected.push_str(&format!("offset {} {}\n", f, off));
+    }
+    expected.push_str(&format!(
+        "csizeof {}\ncalignof {}\n",
+        size_of::<ipcshm_channel_info_t>(),
+        align_of::<ipcshm_channel_info_t>()
+    ));
+    for (f, off) in channel_info_offsets() {
+        expected.push_str(&format!("coffset {} {}\n", f, off));
     }
     for (n, v) in rust_constants() {
         expected.push_str(&format!("const {} {}\n", n, v));

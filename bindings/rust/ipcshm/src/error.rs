@@ -10,6 +10,7 @@ use std::os::raw::c_int;
 pub(crate) const EINVAL: i32 = 22;
 pub(crate) const ERANGE: i32 = 34;
 pub(crate) const EBADMSG: i32 = 74;
+pub(crate) const EMSGSIZE: i32 = 90;
 
 /// A failure reported by libipcshm: the errno value and the library's message,
 /// which names the call and the object (`shm_open("/x"): Permission denied`).
@@ -39,6 +40,7 @@ pub(crate) const EBADMSG: i32 = 74;
 pub struct Error {
     errno: i32,
     message: String,
+    message_len: Option<usize>,
 }
 
 impl Error {
@@ -47,7 +49,32 @@ impl Error {
         Error {
             errno: errno.saturating_abs(),
             message: message.into(),
+            message_len: None,
         }
+    }
+
+    /// For `EMSGSIZE` from a channel's [`Receiver`](crate::Receiver): the
+    /// length of the message that did not fit the buffer, which stays in the
+    /// channel (receive it again with a buffer that long). `None` otherwise.
+    ///
+    /// ```
+    /// let mut rx = ipcshm::ChannelOptions::new(64, 4).create_receiver("memfd:doc")?;
+    /// let mut tx = ipcshm::Sender::from_fd(rx.object_fd()?)?;
+    /// tx.send(b"twelve bytes")?;
+    /// let err = rx.recv(&mut [0u8; 4]).unwrap_err();
+    /// let needed = ipcshm::Error::from_io(&err).and_then(|e| e.message_len());
+    /// assert_eq!(needed, Some(12));
+    /// let mut buf = vec![0u8; 12];
+    /// assert_eq!(rx.recv(&mut buf)?, 12);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn message_len(&self) -> Option<usize> {
+        self.message_len
+    }
+
+    pub(crate) fn with_message_len(mut self, len: usize) -> Error {
+        self.message_len = Some(len);
+        self
     }
 
     /// The errno value (positive: `ENOENT` is 2).
@@ -62,11 +89,17 @@ impl Error {
 
     /// The [`io::ErrorKind`] of the errno, as std maps it; `EBADMSG` (a
     /// corrupt array header, an array of another element type, a message that
-    /// is not from [`Shm::send`](crate::Shm::send)) is [`io::ErrorKind::InvalidData`], which std
-    /// leaves uncategorized.
+    /// is not from [`Shm::send`](crate::Shm::send), a channel overwritten by
+    /// another process) is [`io::ErrorKind::InvalidData`], and `EMSGSIZE` (a
+    /// message longer than a channel's slots, or than the buffer given to
+    /// receive it) is [`io::ErrorKind::InvalidInput`]: std leaves both
+    /// uncategorized.
     pub fn kind(&self) -> io::ErrorKind {
         if self.errno == EBADMSG {
             return io::ErrorKind::InvalidData;
+        }
+        if self.errno == EMSGSIZE {
+            return io::ErrorKind::InvalidInput;
         }
         io::Error::from_raw_os_error(self.errno).kind()
     }

@@ -20,8 +20,12 @@
 //   event.rs        Event
 //   semaphore.rs    Semaphore
 //   mutex.rs        Mutex, MutexGuard, LockError, OwnerDead
+//   channel.rs      channels (1.2): Sender, Receiver, ChannelOptions,
+//                   ChannelInfo, EndState, channel_info, Messages
+//   channel_slot.rs their zero-copy guards SlotMut and Slot, and why their
+//                   safe accessors copy
 //
-// A new concern (channels) gets a file of its own and a line here. Types that live in shared memory follow memory.rs: safe methods
+// A new concern gets a file of its own and a line here. Types that live in shared memory follow memory.rs: safe methods
 // never form a Rust reference to bytes that other mappings write, only
 // atomics and copies; anything else is an `unsafe fn` with a `# Safety` section.
 
@@ -31,6 +35,8 @@ pub use ipcshm_sys as sys;
 mod access;
 mod array;
 mod array_view;
+mod channel;
+mod channel_slot;
 mod descriptors;
 mod error;
 mod event;
@@ -46,6 +52,10 @@ mod typed_array;
 pub use access::{Access, ReadOnly, ReadWrite};
 pub use array::{ArrayHeader, Complex, Element, ElementType};
 pub use array_view::{ArrayView, ArrayViewMut};
+pub use channel::{
+    channel_info, ChannelInfo, ChannelOptions, EndState, Messages, Receiver, Sender,
+};
+pub use channel_slot::{Slot, SlotMut};
 pub use error::{errno, Error};
 pub use event::Event;
 pub use info::{chmod, info_of, remove, Info, Kind};

@@ -1,5 +1,6 @@
 //! examples/condition.rs, the condition-variable pattern (a Mutex and an
-//! Event), runs as written: its producer and consumer are two processes.
+//! Event), and examples/channel.rs, frames through a channel, run as written:
+//! their producer and consumer are two processes.
 //! (`cargo test` builds the examples before it runs the tests.)
 
 mod common;
@@ -49,4 +50,24 @@ fn condition_example_hands_every_number_over() {
         .filter(|n| !before.contains(n))
         .collect();
     assert!(left.is_empty(), "left behind: {:?}", left);
+}
+
+#[test]
+fn channel_example_hands_every_frame_over() {
+    let exe = example("channel");
+    assert!(
+        exe.is_file(),
+        "{} was not built (a whole `cargo test` builds the examples)",
+        exe.display()
+    );
+    let mut cmd = Command::new(&exe);
+    cmd.arg("3000");
+    let out = run(cmd).unwrap();
+    expect_success("channel", &out);
+    // 3000 frames of 8 + n % 1000 bytes: 3 * (8000 + 499500).
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "consumer: received 3000 frames, 1522500 bytes\n\
+         producer: sent 3000 frames, 1522500 bytes\n"
+    );
 }
