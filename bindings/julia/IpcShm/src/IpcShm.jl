@@ -56,6 +56,7 @@ include("events.jl")
 include("semaphores.jl")
 include("mutexes.jl")
 include("channel.jl")
+include("channel_io.jl")
 
 function __init__()
     path = get(ENV, "IPCSHM_LIBRARY", "")
