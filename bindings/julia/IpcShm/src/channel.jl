@@ -368,9 +368,11 @@ a `BrokenPipeError`). Unlike `take!` and `put!`, it lets the other tasks of the
 thread run meanwhile (`fd(ch)` with `FileWatching`). `TimeoutError` after
 `timeout` seconds.
 
-    @async for msg in ch ... end        # blocks its thread in take!
-    @async while (wait(ch); isopen(ch)) # lets other tasks run
-        msg = take!(ch; timeout=0) ...
+    @async while true                   # a task that leaves the thread to others
+        wait(ch)                        # while there is nothing to take
+        msg = try take!(ch; timeout=0) catch e; e isa BrokenPipeError ? break : rethrow() end
+        handle(msg)
+    end
 """
 function Base.wait(ch::ShmChannel; timeout::Real=Inf)
     timeout_ns(timeout)                          # (checks it)
