@@ -371,7 +371,7 @@ thread run meanwhile (`fd(ch)` with `FileWatching`). `TimeoutError` after
     @async while true                   # a task that leaves the thread to others
         wait(ch)                        # while there is nothing to take
         msg = try take!(ch; timeout=0) catch e; e isa BrokenPipeError ? break : rethrow() end
-        handle(msg)
+        process(msg)
     end
 """
 function Base.wait(ch::ShmChannel; timeout::Real=Inf)
