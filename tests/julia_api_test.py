@@ -9,6 +9,8 @@ method, from the parse of its files by tree-sitter-julia (julia_ast.py):
   wider, or a Union holding it);
 - IPC.jl's types have their fields (same names; ShmInfo also the same types, in
   the same order), and its constants and globals are defined;
+- libipcshm's own API where IPC.jl has none (channels: ShmChannel, its
+  methods and ChannelInfo's fields, as bindings/julia/README.md documents them);
 - and the rules of this module: ENV is read only in `__init__` (the library is
   found when the module loads, not when it is precompiled); no ccall runs at the
   top level; each `new(...)` fills every field of its struct; every exported name
@@ -149,6 +151,54 @@ IPCJL_METHODS = [
     ("Base.unlock", ["Mutex"]),
     ("Base.trylock", ["Mutex"]),
 ]
+
+# libipcshm's own API that bindings/julia/README.md documents where IPC.jl has
+# nothing to follow: channels (SPEC §9, libipcshm 1.2), as methods, exports and
+# fields, checked the same way.
+OWN_EXPORTS = ["ShmChannel", "ChannelInfo", "BrokenPipeError"]
+OWN_METHODS = [
+    ("ShmChannel", ["AbstractString", None, "Integer", "Integer"]),
+    ("ShmChannel", ["AbstractString", None]),
+    ("ShmChannel", ["RawFD", None]),
+    ("ShmChannel", ["SharedMemory", None]),
+    ("Base.put!", ["ShmChannel", "AbstractArray{T}"]),
+    ("Base.put!", ["ShmChannel", "DenseArray{T}"]),
+    ("Base.put!", ["ShmChannel", "AbstractString"]),
+    ("Base.put!", ["Function", "ShmChannel", "Type{T}", "Integer..."]),
+    ("Base.put!", ["Function", "ShmChannel", "Type{T}", "NTuple{N,Integer}"]),
+    ("Base.put!", ["Function", "ShmChannel", "Integer"]),
+    ("Base.take!", ["ShmChannel"]),
+    ("Base.take!", ["ShmChannel", "Type{T}", "Integer..."]),
+    ("Base.take!", ["ShmChannel", "Type{T}", "NTuple{N,Integer}"]),
+    ("Base.take!", ["Function", "ShmChannel"]),
+    ("Base.take!", ["Function", "ShmChannel", "Type{T}", "Integer..."]),
+    ("Base.take!", ["Function", "ShmChannel", "Type{T}", "NTuple{N,Integer}"]),
+    ("recv!", ["ShmChannel", "DenseArray{T}"]),
+    ("Base.iterate", ["ShmChannel"]),
+    ("Base.iterate", ["ShmChannel", None]),
+    ("Base.IteratorSize", ["Type{ShmChannel}"]),
+    ("Base.eltype", ["Type{ShmChannel}"]),
+    ("Base.isready", ["ShmChannel"]),
+    ("Base.isopen", ["ShmChannel"]),
+    ("Base.close", ["ShmChannel"]),
+    ("Base.wait", ["ShmChannel"]),
+    ("Base.fd", ["ShmChannel"]),
+    ("Base.show", ["IO", "ShmChannel"]),
+    ("ChannelInfo", ["ShmChannel"]),
+    ("ChannelInfo", ["AbstractString"]),
+    ("idstring", ["ShmChannel"]),
+    ("shmid", ["ShmChannel"]),
+    ("shmsend", [None, "ShmChannel"]),
+    ("Base.showerror", ["IO", "BrokenPipeError"]),
+]
+OWN_FIELDS = {
+    "ShmChannel": [("role", "UInt32"), ("id", "String"), ("slot_size", "Int"),
+                   ("slot_count", "Int"), ("created", "Bool")],
+    "ChannelInfo": [("kind", "UInt32"), ("slot_size", "Int"), ("slot_count", "Int"),
+                    ("sender", "Symbol"), ("receiver", "Symbol"), ("queued", "Int"),
+                    ("sent", "UInt64"), ("received", "UInt64")],
+    "BrokenPipeError": [("msg", "String")],
+}
 
 # Fields of IPC.jl's types: (name, [(field, type or None: any type)]).
 IPCJL_FIELDS = {
@@ -351,6 +401,22 @@ def main():
                     errors.append(f"{name} has no field {field} as IPC.jl has")
                 elif names[field] != ftype:
                     errors.append(f"{name}.{field} is a {names[field]}, IPC.jl's a {ftype}")
+    for name in OWN_EXPORTS:
+        if name not in exports:
+            errors.append(f"the README documents {name}; this module does not export it")
+    for name, theirs in OWN_METHODS:
+        if not has_method(functions, name, theirs):
+            args = ", ".join(f"::{t}" if t else "_" for t in theirs)
+            errors.append(f"no method {name}({args}) as the README documents")
+    for name, fields in OWN_FIELDS.items():
+        s = structs.get(name)
+        if not s:
+            errors.append(f"no struct {name} as the README documents")
+            continue
+        names = {f["name"]: f["type"] for f in s["fields"]}
+        for field, ftype in fields:
+            if names.get(field) != ftype:
+                errors.append(f"{name}.{field}: {names.get(field)!r}, the README documents {ftype}")
     for name in IPCJL_ABSTRACT:
         if not structs.get(name, {}).get("abstract"):
             errors.append(f"no abstract type {name} as IPC.jl has")
@@ -402,7 +468,9 @@ def main():
     for what, why in DIFFERENCES.items():
         print(f"left out on purpose: {what}: {why}")
     print(f"{len(IPCJL_EXPORTS)} exports, {len(IPCJL_METHODS)} methods, {len(IPCJL_FIELDS)} types "
-          f"and {len(IPCJL_CONSTS) + len(IPCJL_GLOBALS)} constants of IPC.jl checked against "
+          f"and {len(IPCJL_CONSTS) + len(IPCJL_GLOBALS)} constants of IPC.jl, and "
+          f"{len(OWN_EXPORTS)} exports, {len(OWN_METHODS)} methods and {len(OWN_FIELDS)} types "
+          f"of libipcshm's channels checked against "
           f"{len(functions)} definitions in {len(src)} files: {len(errors)} problems")
     return 1 if errors else 0
 

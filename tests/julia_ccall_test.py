@@ -2,7 +2,8 @@
 """Checks the Julia module against the C library it calls, since Julia itself
 cannot run here: every ccall names a symbol the library exports, passes as many
 arguments as the C prototype takes, with Julia types that match the C types, and
-InfoStruct has the fields of ipcshm_info_t in the same order and widths. Also:
+InfoStruct has the fields of ipcshm_info_t in the same order and widths (and
+ChannelInfoStruct those of ipcshm_channel_info_t, with its size). Also:
 every function of the header has a ccall in the module (but for the few it leaves
 out on purpose, listed below); every file of the source directory is included by
 the module file; the library constant is the library's SONAME;
@@ -43,6 +44,12 @@ C_TO_JULIA = {
     "uint64_t *": {"Ref{UInt64}", "Ptr{UInt64}"},
     "int64_t *": {"Ref{Int64}", "Ptr{Int64}"},
     "const int64_t *": {"Ref{Int64}", "Ptr{Int64}"},
+    "ipcshm_channel_t *": {"Ptr{Cvoid}"},
+    "const ipcshm_channel_t *": {"Ptr{Cvoid}"},
+    "ipcshm_channel_t **": {"Ref{Ptr{Cvoid}}", "Ptr{Ptr{Cvoid}}"},
+    "const ipcshm_t **": {"Ref{Ptr{Cvoid}}", "Ptr{Ptr{Cvoid}}"},
+    "const void **": {"Ref{Ptr{Cvoid}}", "Ptr{Ptr{Cvoid}}"},
+    "ipcshm_channel_info_t *": {"Ref{ChannelInfoStruct}", "Ptr{ChannelInfoStruct}"},
 }
 
 # Functions of the header that the module does not call, and why.
@@ -159,18 +166,19 @@ def exported(lib):
     return {l.split()[-1].split("@")[0] for l in out.splitlines() if l.strip()}
 
 
-def info_struct_fields(sources):
-    """The fields of `mutable struct InfoStruct` (the module's ipcshm_info_t)."""
+def info_struct_fields(sources, name="InfoStruct"):
+    """The fields of `mutable struct <name>` (the module's ipcshm_info_t, or
+    ipcshm_channel_info_t for ChannelInfoStruct)."""
     for path, src in sources:
-        m = re.search(r"^mutable struct InfoStruct\n(.*?)\n\s*InfoStruct\(\)", src, re.S | re.M)
+        m = re.search(rf"^mutable struct {name}\n(.*?)\n\s*{name}\(\)", src, re.S | re.M)
         if m:
             return [tuple(f.strip().split("::")) for f in m.group(1).strip().splitlines()]
-    raise AssertionError("no `mutable struct InfoStruct` in the module")
+    raise AssertionError(f"no `mutable struct {name}` in the module")
 
 
-def c_info_fields(header):
+def c_info_fields(header, cname="ipcshm_info"):
     src = re.sub(r"/\*.*?\*/", "", open(header).read(), flags=re.S)
-    body = re.search(r"typedef struct ipcshm_info \{(.*?)\} ipcshm_info_t;", src, re.S).group(1)
+    body = re.search(rf"typedef struct {cname} \{{(.*?)\}} {cname}_t;", src, re.S).group(1)
     fields = []
     for decl in body.split(";"):
         decl = decl.strip()
@@ -309,6 +317,17 @@ def main():
     cfields = [(n, widths[t]) for n, t in c_info_fields(header)]
     if jfields != cfields:
         errors.append(f"InfoStruct fields {jfields} differ from ipcshm_info_t {cfields}")
+    jchannel = info_struct_fields(sources, "ChannelInfoStruct")
+    cchannel = [(n, widths[t]) for n, t in c_info_fields(header, "ipcshm_channel_info")]
+    if jchannel != cchannel:
+        errors.append(f"ChannelInfoStruct fields {jchannel} differ from ipcshm_channel_info_t {cchannel}")
+    # Its constructor sets struct_size to the size of the C struct.
+    csize = sum(int(w[-2:]) // 8 for _, w in cchannel)
+    for path, src in sources:
+        m = re.search(r"ChannelInfoStruct\(\) = new\(UInt32\((\d+)\)", src)
+        if m and int(m.group(1)) != csize:
+            errors.append(f"{path}: ChannelInfoStruct() sets struct_size {m.group(1)}, "
+                          f"ipcshm_channel_info_t has {csize} bytes")
 
     called = {name for _, name, _, _, _ in calls}
     for name in sorted(set(protos) - called - set(NOT_WRAPPED)):
@@ -371,7 +390,8 @@ def main():
     for e in errors:
         print("FAIL:", e)
     print(f"{len(calls)} ccalls of {len(called)} functions in {len(files)} files checked "
-          f"against {len(protos)} prototypes, {len(cfields)} InfoStruct fields, "
+          f"against {len(protos)} prototypes, {len(cfields)} InfoStruct and "
+          f"{len(cchannel)} ChannelInfoStruct fields, "
           f"{checked} constants, {len(table)} element codes: {len(errors)} problems")
     return 1 if errors else 0
 

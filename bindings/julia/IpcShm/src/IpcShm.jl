@@ -17,7 +17,10 @@ signalling inside shared memory between processes of any language: `Semaphore`
 (IPC.jl's `post`, `wait`, `timedwait`, `trywait`, `sem[]`), `IPC.Event`
 (`notify`, `wait`, `IPC.sequence`, `IpcShm.EventWatcher`) and `IPC.Mutex`, a
 robust lock (`lock`, `unlock`, `trylock`, `timedlock`, `OwnerDeadError`,
-`consistent`).
+`consistent`). And channels: `ShmChannel`, a bounded first-in first-out queue of
+messages from one sender to one receiver in any process and language, with
+`Base.Channel`'s `put!`, `take!` and iteration, zero-copy forms that write and
+read arrays in place, and `BrokenPipeError` when the peer has gone.
 
 The library is loaded when the module loads (`__init__`): from
 `ENV["IPCSHM_LIBRARY"]` if set, else by its SONAME `libipcshm.so.1`.
@@ -31,7 +34,8 @@ export IPC, SharedMemory, ShmId, ShmInfo, ShmArray, ShmVector, ShmMatrix,
        WrappedArray, shmat, shmcfg, shmctl, shmdt, shmget, shmid, shminfo,
        shminfo!, shmrm,
        IpcShmError, idstring, shmfd, shmsend, shmrecv,
-       Semaphore, post, trywait, timedlock, TimeoutError, OwnerDeadError, consistent
+       Semaphore, post, trywait, timedlock, TimeoutError, OwnerDeadError, consistent,
+       ShmChannel, ChannelInfo, BrokenPipeError
 
 """
 `IPC` is this module, as IPC.jl's `IPC` is InterProcessCommunication: code that
@@ -51,6 +55,8 @@ include("primitives.jl")
 include("events.jl")
 include("semaphores.jl")
 include("mutexes.jl")
+include("channel.jl")
+include("channel_io.jl")
 
 function __init__()
     path = get(ENV, "IPCSHM_LIBRARY", "")

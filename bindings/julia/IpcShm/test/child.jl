@@ -10,6 +10,17 @@
 #   child.jl eventwait ID OFF        say "waiting SEQ", wait for a notify, say "woke SEQ"
 #   child.jl lockhold ID OFF         lock the IPC.Mutex at OFF of ID, say "held", wait
 #                                    for a line, then end holding it (or be killed)
+#   child.jl chsend ID N             open the sender of channel ID, say "ready", put!
+#                                    "message 1" .. "message N", close
+#   child.jl chrecv ID               open the receiver of channel ID, say "ready", print
+#                                    each message (a string) until the sender has gone,
+#                                    then "end N"
+#   child.jl chhold ID ROLE          open the end ROLE of channel ID, say "held", wait
+#                                    for a line (or be killed), close
+#   child.jl chtake ID               open the receiver, say "waiting", take! one message
+#                                    ("took ..."), or "interrupted" by Ctrl-C
+#   child.jl chrecvfd PATH           receive a channel's object over a UNIX socket, open
+#                                    its receiver, print each message, then "end N"
 using IpcShm
 using Sockets
 
@@ -95,6 +106,51 @@ function main(args)
         flush(stdout)
         readline(stdin)
         exit(0)                                  # holding it
+    elseif command == "chsend"
+        ch = ShmChannel(args[2], :sender)
+        println("ready")
+        flush(stdout)
+        for k in 1:parse(Int, args[3])
+            put!(ch, "message $k")
+        end
+        close(ch)
+    elseif command == "chrecv" || command == "chrecvfd"
+        if command == "chrecv"
+            ch = ShmChannel(args[2], :receiver)
+        else
+            sock = connect(args[2])
+            shm = shmrecv(sock)
+            ch = ShmChannel(shm, :receiver)
+            close(shm)
+            close(sock)
+        end
+        println("ready")
+        flush(stdout)
+        n = 0
+        for msg in ch
+            println(String(msg))
+            n += 1
+        end
+        println("end ", n)
+        close(ch)
+    elseif command == "chhold"
+        ch = ShmChannel(args[2], Symbol(args[3]))
+        println("held")
+        flush(stdout)
+        readline(stdin)
+        close(ch)
+    elseif command == "chtake"
+        Base.exit_on_sigint(false)
+        ch = ShmChannel(args[2], :receiver)
+        println("waiting")
+        flush(stdout)
+        try
+            println("took ", String(take!(ch)))
+        catch err
+            err isa InterruptException || rethrow()
+            println("interrupted")
+        end
+        close(ch)
     else
         error("unknown command $command")
     end
