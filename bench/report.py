@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Prints the table of bench/run: medians of one run and the ratios between them.
 
-    report.py --gb GB.json [--gb GB2.json ...] [--py PY.json] [--machine MACHINE.txt]
+    report.py --gb GB.json [--gb GB2.json ...] [--py PY.json] [--py-pure PURE.json]
+              [--machine MACHINE.txt]
 
 GB.json is Google Benchmark's --benchmark_out (with repetitions: the medians
 are used), PY.json what bench/python_cycle.py --json wrote. Every ratio divides
@@ -190,6 +191,35 @@ def build(res, errors):
               cp, None, "CPython")
         t.row("  CPython without the resource tracker", "py_cycle_cpython_no_tracker/" + lbl,
               cp, None, "CPython")
+        pure_cp = "pure/py_cycle_cpython/" + lbl
+        t.row("  ctypes alone (IPCSHM_PURE=1): CPython", pure_cp)
+        t.row("  ctypes alone: ipcshm volatile", "pure/py_cycle_ipcshm_volatile/" + lbl,
+              pure_cp, None, "CPython")
+        t.row("  ctypes alone: ipcshm persistent", "pure/py_cycle_ipcshm_persistent/" + lbl,
+              pure_cp, None, "CPython")
+
+    t.section("Python: attach existing by name -> touch -> close (4 KiB / 1 MiB)")
+    for lbl in ("4KiB", "1MiB"):
+        cp = "py_attach_cpython/" + lbl
+        t.row("CPython SharedMemory %s" % lbl, cp)
+        t.row("ipcshm.SharedMemory, volatile object %s" % lbl,
+              "py_attach_ipcshm_volatile/" + lbl, cp, 0.5, "CPython",
+              verdict_name="Python attach %s volatile vs CPython" % lbl)
+        t.row("ipcshm.SharedMemory, persistent object %s" % lbl,
+              "py_attach_ipcshm_persistent/" + lbl, cp, 0.5, "CPython",
+              verdict_name="Python attach %s persistent vs CPython" % lbl)
+        t.row("  its C calls alone via ctypes, volatile", "py_attach_ctypes_volatile/" + lbl,
+              cp, None, "CPython")
+        t.row("  its C calls alone via ctypes, persistent",
+              "py_attach_ctypes_persistent/" + lbl, cp, None, "CPython")
+        t.row("  CPython without the resource tracker", "py_attach_cpython_no_tracker/" + lbl,
+              cp, None, "CPython")
+        pure_cp = "pure/py_attach_cpython/" + lbl
+        t.row("  ctypes alone (IPCSHM_PURE=1): CPython", pure_cp)
+        t.row("  ctypes alone: ipcshm, volatile object", "pure/py_attach_ipcshm_volatile/" + lbl,
+              pure_cp, None, "CPython")
+        t.row("  ctypes alone: ipcshm, persistent object",
+              "pure/py_attach_ipcshm_persistent/" + lbl, pure_cp, None, "CPython")
 
     t.section("first touch of 1 GiB (map + write 1 byte per 4 KiB)")
     d, s4 = "BM_touch1g_posix_default", "BM_touch1g_sysv_default"
@@ -307,7 +337,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gb", required=True, action="append",
                     help="Google Benchmark JSON output (repeatable)")
-    ap.add_argument("--py")
+    ap.add_argument("--py", help="python_cycle.py's JSON, with the compiled module")
+    ap.add_argument("--py-pure", help="python_cycle.py's JSON, over ctypes alone")
     ap.add_argument("--machine")
     args = ap.parse_args()
     res, errors, ctx = {}, {}, {}
@@ -320,6 +351,10 @@ def main():
     if args.py:
         pyres, pyctx = load_py(args.py)
         res.update(pyres)
+    if args.py_pure:
+        pureres, purectx = load_py(args.py_pure)
+        res.update({"pure/" + k: v for k, v in pureres.items()})
+        pyctx = pyctx or purectx
     if args.machine:
         with open(args.machine) as f:
             sys.stdout.write(f.read())
@@ -327,8 +362,9 @@ def main():
         ctx.get("date", "?"), ctx.get("library_build_type", "?"), ctx.get("num_cpus", "?"),
         ctx.get("mhz_per_cpu", "?")))
     if pyctx:
-        print("Python %s (%s), library %s" % (pyctx.get("python"), pyctx.get("executable"),
-                                             pyctx.get("ipcshm_library")))
+        print("Python %s (%s), library %s, compiled module %s" % (
+            pyctx.get("python"), pyctx.get("executable"), pyctx.get("ipcshm_library"),
+            pyctx.get("ipcshm_extension")))
     print("Medians over interleaved repetitions; cv = stddev/mean of the repetitions;")
     print("every ratio divides two medians of this run.")
     t = build(res, errors)

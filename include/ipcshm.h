@@ -633,7 +633,9 @@ IPCSHM_EXPORT int ipcshm_mutex_init(void *m) IPCSHM_NOEXCEPT;
  *   -EDEADLK          this thread holds it already;
  *   -ETIMEDOUT, -EAGAIN (timeout 0: held by a live thread), -EINTR.
  * A mutex whose owner died is taken with -EOWNERDEAD also by a call with a
- * timeout (0 included), never reported busy. */
+ * timeout (0 included), not reported busy, once the death is known: a thread
+ * that found the owner alive looks again after 20 ms at most, so a try
+ * (timeout 0) within 20 ms of such a look may still be -EAGAIN. */
 IPCSHM_EXPORT int ipcshm_mutex_lock(void *m, int64_t timeout_ns) IPCSHM_NOEXCEPT;
 
 /** Marks the data guarded by the mutex repaired after -EOWNERDEAD; the caller

@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libbsd-dev libsmartcols-dev abigail-tools binutils
   passwd util-linux strace
   python3-pytest python3-numpy python3-cffi python3-sysv-ipc
+  # the Python package's compiled module (ipcshm._ext) needs Python's headers
+  python3-dev
   clang libclang-rt-14-dev valgrind
   # the API reference, Python packaging and type checks, the install test
   doxygen python3-venv python3-setuptools-whl python3-wheel-whl python3-mypy

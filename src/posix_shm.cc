@@ -31,6 +31,7 @@
 #include "errors.hpp"
 #include "fd_segment.hpp"
 #include "ids.hpp"
+#include "process_id.hpp"
 #include "resources.hpp"
 
 namespace ipcshm::core::posix {
@@ -52,15 +53,15 @@ class PosixSegment final : public FdSegment {
                uint32_t flags, bool user = true)
       : FdSegment(std::move(name), std::move(fd), std::move(map), flags, 1),
         volatile_(is_volatile(st)),
-        // getpid() is a system call: only a volatile object needs the owner.
-        owner_(volatile_ && user ? ::getpid() : -1), dev_(st.st_dev), ino_(st.st_ino) {}
+        // Only a volatile object needs the owner.
+        owner_(volatile_ && user ? process_id() : -1), dev_(st.st_dev), ino_(st.st_ino) {}
 
   ~PosixSegment() override {
     map_.reset();
     // A forked child shares its parent's open file, lock included: it would
     // always find itself "last". Only the process that attached may end the
     // object's life; a child that wants a say attaches anew.
-    if (volatile_ && owner_ >= 0 && ::getpid() == owner_ &&
+    if (volatile_ && owner_ >= 0 && process_id() == owner_ &&
         ::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0)
       unlink_if_named(id_, dev_, ino_);
   }
@@ -305,7 +306,7 @@ int check_own(const std::string& name, const struct stat& st) {
 
 int PosixSegment::resize(uint64_t size) {
   if (!volatile_ || size >= map_.size()) return FdSegment::resize(size);
-  if (owner_ < 0 || ::getpid() != owner_)
+  if (owner_ < 0 || process_id() != owner_)
     return fail_msg(EBUSY,
                     "ipcshm_resize(\"%s\"): cannot shrink a volatile object through a "
                     "handle that is not a user of its own (inherited across fork, or "

@@ -22,7 +22,10 @@ src/wrappedarrays.jl (fdc41e45) lines 77-132 (WrappedArray constructors),
 158-216 (array methods); src/utils.jl (08a91d0d) lines 16-66 (Key, PRIVATE);
 src/shm.jl (0.1.3 and later: the version with `unsafe_shmctl`): SharedMemory,
 shmid, rm, shmrm, ShmId, shmget, shmat, shmdt, shmctl, shmcfg, ShmInfo, shminfo,
-shminfo!. Where this module differs on purpose, DIFFERENCES says why (and
+shminfo!; src/semaphores.jl (056fbe3d): Semaphore (anonymous, in memory), post,
+wait, timedwait, trywait, sem[], sizeof, typemin, typemax, convert; and
+src/locks.jl (1a9ceb43): Mutex, lock, unlock, trylock (libipcshm 1.2). Where
+this module differs on purpose, DIFFERENCES says why (and
 bindings/julia/README.md says it to users).
 
 usage: julia_api_test.py PARSER_FOLDER JULIA_PACKAGE_DIR
@@ -37,7 +40,9 @@ import julia_ast  # noqa: E402
 
 IPCJL_EXPORTS = ["IPC", "SharedMemory", "ShmArray", "ShmId", "ShmInfo", "ShmMatrix",
                  "ShmVector", "WrappedArray", "shmat", "shmcfg", "shmctl", "shmdt",
-                 "shmget", "shmid", "shminfo!", "shminfo", "shmrm"]
+                 "shmget", "shmid", "shminfo!", "shminfo", "shmrm",
+                 # semaphores.jl, locks.jl (signalling, libipcshm 1.2)
+                 "Semaphore", "post", "trywait", "timedlock", "TimeoutError"]
 
 # (function, positional argument types) of IPC.jl's methods. "T...": vararg;
 # None: untyped. Type variables of the `where` clause (T, N, M) stand for Any.
@@ -125,6 +130,24 @@ IPCJL_METHODS = [
     ("Base.unsafe_convert", ["Type{Ptr{S}}", "WrappedArray{T}"]),
     ("Base.iterate", ["WrappedArray"]),
     ("Base.iterate", ["WrappedArray", None]),
+    # semaphores.jl (anonymous semaphores: in memory, at an offset)
+    ("Semaphore", ["M", "Integer"]),
+    ("Semaphore", ["M"]),
+    ("Base.sizeof", ["Type{Semaphore}"]),
+    ("Base.typemin", ["Type{Semaphore}"]),
+    ("Base.typemax", ["Type{Semaphore}"]),
+    ("Base.getindex", ["Semaphore"]),
+    ("Base.convert", ["Type{T}", "Semaphore"]),
+    ("post", ["Semaphore"]),
+    ("Base.wait", ["Semaphore"]),
+    ("Base.timedwait", ["Semaphore", "Real"]),
+    ("trywait", ["Semaphore"]),
+    # locks.jl
+    ("Mutex", ["T"]),
+    ("Mutex", ["T", "Integer"]),
+    ("Base.lock", ["Mutex"]),
+    ("Base.unlock", ["Mutex"]),
+    ("Base.trylock", ["Mutex"]),
 ]
 
 # Fields of IPC.jl's types: (name, [(field, type or None: any type)]).
@@ -162,6 +185,13 @@ DIFFERENCES = {
         "IPC.jl's POSIX form with raw open(2) flags: libipcshm's keywords say the same",
     "DynamicMemory":
         "malloc'ed memory, not shared: any object with pointer and sizeof can be wrapped",
+    "Semaphore(name, value), Semaphore(name), rm(Semaphore, name)":
+        "named POSIX semaphores (sem_open) are not libipcshm objects; Semaphore(name, ...) "
+        "throws an ArgumentError that says to put one in a SharedMemory",
+    "IPC.Mutex(buf, off; shared), IPC.Condition, IPC.RWLock":
+        "pthread objects, laid out differently by glibc and musl: IPC.Mutex is libipcshm's "
+        "robust mutex (initialised with init=true), and IPC.Event with it makes the "
+        "condition variable",
 }
 
 ALIASES = {

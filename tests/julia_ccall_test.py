@@ -39,6 +39,7 @@ C_TO_JULIA = {
     "int32_t *": {"Ref{Int32}", "Ptr{Int32}"},
     "void **": {"Ref{Ptr{Cvoid}}", "Ptr{Ptr{Cvoid}}"},
     "uint32_t *": {"Ref{UInt32}", "Ptr{UInt32}"},
+    "const uint32_t *": {"Ref{UInt32}", "Ptr{UInt32}"},
     "uint64_t *": {"Ref{UInt64}", "Ptr{UInt64}"},
     "int64_t *": {"Ref{Int64}", "Ptr{Int64}"},
     "const int64_t *": {"Ref{Int64}", "Ptr{Int64}"},

@@ -296,11 +296,30 @@ def python(src, work, here, tmp, lib, libdir, c_prog, env0, objects):
     run([vpy, "-m", "pip", "install", "--no-index", "--find-links", wheels,
          "--no-cache-dir", "--disable-pip-version-check", pkg],
         env=clean_env(PIP_NO_INPUT="1"))
-    shutil.rmtree(pkg)
     show = run([vpy, "-m", "pip", "show", "-f", "ipcshm"], env=env0, quiet=True).stdout
     for f in ("ipcshm/py.typed", "ipcshm/__init__.pyi", "ipcshm/decl.h"):
         if f not in show:
             fail(f"pip installed no {f}:\n{show}")
+    # The compiled module (setup.py) where a compiler and Python's headers are,
+    # and the package over ctypes alone where they are not.
+    has_headers = os.path.exists(run([py, "-c", "import sysconfig; print("
+                                      "sysconfig.get_paths()['include'])"],
+                                     env=env0, quiet=True).stdout.strip() + "/Python.h")
+    if has_headers and "ipcshm/_ext." not in show:
+        fail(f"pip built no ipcshm._ext where Python.h is:\n{show}")
+    shutil.rmtree(pkg)          # (with the build that pip left in it)
+    shutil.copytree(os.path.join(src, "bindings", "python"), pkg,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    pure_venv = os.path.join(tmp, "venv-pure")
+    run([py, "-m", "venv", pure_venv], env=env0)
+    pure_py = os.path.join(pure_venv, "bin", "python")
+    run([pure_py, "-m", "pip", "install", "--no-index", "--find-links", wheels,
+         "--no-cache-dir", "--disable-pip-version-check", pkg],
+        env=clean_env(PIP_NO_INPUT="1", CC="/nonexistent/cc"))
+    shutil.rmtree(pkg)
+    show = run([pure_py, "-m", "pip", "show", "-f", "ipcshm"], env=env0, quiet=True).stdout
+    if "ipcshm/_ext." in show:
+        fail(f"a build without a compiler installed a compiled module:\n{show}")
 
     # By SONAME, through the loader's search path.
     run_env = clean_env(LD_LIBRARY_PATH=libdir)
@@ -325,7 +344,19 @@ def python(src, work, here, tmp, lib, libdir, c_prog, env0, objects):
                                          "does not find libipcshm.so.1",
                                          "apt install libipcshm1")):
         fail(f"the ImportError does not say what to do:\n{p.stdout}")
-    say("pip install offline into a venv; the package finds the library by SONAME")
+    # The compiled module is used (where it was built), and the package
+    # without it works the same.
+    probe = ("import ipcshm\nwith ipcshm.SharedMemory(create=True, size=64) as s:\n"
+             "    s.buf[0] = 1\nprint(ipcshm.extension_path)")
+    run_env = clean_env(LD_LIBRARY_PATH=libdir)
+    out = run([vpy, "-c", probe], cwd=tmp, env=run_env).stdout.strip()
+    if has_headers and not out.startswith(venv):
+        fail(f"the venv's ipcshm does not use its compiled module: {out}")
+    out = run([pure_py, "-c", probe], cwd=tmp, env=run_env).stdout.strip()
+    if out != "None":
+        fail(f"the package built without a compiler loaded a module: {out}")
+    say("pip install offline into a venv (with and without a C compiler); the "
+        "package finds the library by SONAME")
 
 
 if __name__ == "__main__":

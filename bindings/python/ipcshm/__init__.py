@@ -22,9 +22,10 @@ A bare name is a POSIX name (``"x"`` is ``"/x"``); for a POSIX object that is
 called ``private`` or starts with ``key:``/``shmid:``, write the leading '/'.
 
 Errors raise ``FileNotFoundError`` (ENOENT), ``FileExistsError`` (EEXIST),
-``PermissionError`` (EACCES, EPERM), ``ValueError`` (EINVAL, EBADMSG, with an
-``errno`` attribute), ``io.UnsupportedOperation`` (EOPNOTSUPP: an ``OSError``
-and a ``ValueError``) or ``OSError`` (anything else, as its subclass for the
+``PermissionError`` (EACCES, EPERM), ``InvalidArgumentError`` (EINVAL,
+EBADMSG: an ``OSError``, as CPython raises for a bad name, and a
+``ValueError``), ``io.UnsupportedOperation`` (EOPNOTSUPP: an ``OSError`` and a
+``ValueError`` too) or ``OSError`` (anything else, as its subclass for the
 errno: ``ConnectionResetError``, ``BlockingIOError``, ...), with the library's
 message (``ipcshm_last_error()``).
 
@@ -43,14 +44,27 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _info.py           ShmInfo; info(), remove(), chmod(); version(), page_size(), ftok()
 #   _handles.py        ownership of the library's handles; what exit detaches
 #   _buffers.py        buf and its exporter: views keep the mapping, read-only stays so
+#   _accel.py          the compiled module ipcshm._ext (ext/*.c), or ctypes: which
+#                      makes handles and buffers
 #   _shared_memory.py  SharedMemory: create, attach, close, resize, info
 #   _descriptors.py    from_fd(), fd(); send(), recv() over UNIX sockets
 #   _arrays.py         typed arrays with numpy: create_array(), ndarray(), array()
-# A new concern gets a module of its own and a line here. A handle that the
-# library returns goes straight into a _Handle (the out-parameter), and every
-# buffer over shared memory is exported as _buffers.py does it.
+#   _primitives.py     signalling (1.2): a primitive's place, timeouts, Ctrl-C; wait_word()
+#   _events.py         Event (and its asyncio wait), _semaphores.py Semaphore,
+#   _mutexes.py        Mutex, OwnerDeadError, NotRecoverableError
+#   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
+#   _shareable_list.py ShareableList in CPython's byte format, without its bugs
+#   _manager.py        SharedMemoryManager (imported when first used: it imports
+#                      multiprocessing.managers)
+# A new concern gets a module of its own and a line here (and, if it has a
+# compiled fast path, a file in ext/ and a line in ext/module.c). A handle that
+# the library returns goes straight into the object that owns it (its
+# out-parameter), and every buffer over shared memory is exported as
+# _buffers.py (or ext/exporter.c) does it.
 
+from ._accel import extension_path
 from ._arrays import array
+from ._errors import InvalidArgumentError
 from ._info import ShmInfo, chmod, ftok, info, page_size, remove, version
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_HUGEPAGES, IPCSHM_INT8, IPCSHM_INT16,
@@ -58,24 +72,56 @@ from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_KIND_SYSV, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY, IPCSHM_RESERVE,
                       IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32, IPCSHM_UINT64,
-                      ipcshm_info_t, library_path)
+                      IPCSHM_UNSEALED, ipcshm_info_t, library_path)
 from ._shared_memory import SharedMemory, _reattach
+from ._shareable_list import ShareableList, UnsupportedItemError
+from . import _multiprocessing  # noqa: F401  (registers SharedMemory's reducer)
 from ._version import __version__
 
 # The names pickles and reprs use are ipcshm's, whichever module defines them
 # (a SharedMemory pickles as ipcshm._reattach(id, readonly)).
-for _public in (SharedMemory, ShmInfo, _reattach, array, chmod, ftok, info, page_size,
+for _public in (SharedMemory, ShmInfo, InvalidArgumentError, ShareableList,
+                UnsupportedItemError, _reattach, array, chmod, ftok, info, page_size,
                 remove, version):
     _public.__module__ = __name__
 del _public
 
 __all__ = [
-    "SharedMemory", "ShmInfo", "array", "remove", "info", "chmod", "version",
-    "page_size", "ftok", "library_path", "ipcshm_info_t",
+    "SharedMemory", "ShareableList", "SharedMemoryManager", "SharedMemoryServer",
+    "ShmInfo", "InvalidArgumentError", "UnsupportedItemError", "array", "remove", "info", "chmod", "version",
+    "page_size", "ftok", "library_path", "extension_path", "ipcshm_info_t",
     "IPCSHM_READONLY", "IPCSHM_PERSISTENT", "IPCSHM_OPEN_OR_CREATE", "IPCSHM_PREFAULT",
-    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE",
+    "IPCSHM_HUGEPAGES", "IPCSHM_LOCKED", "IPCSHM_RESERVE", "IPCSHM_UNSEALED",
     "IPCSHM_KIND_POSIX", "IPCSHM_KIND_SYSV", "IPCSHM_KIND_MEMFD",
     "IPCSHM_INT8", "IPCSHM_UINT8", "IPCSHM_INT16", "IPCSHM_UINT16", "IPCSHM_INT32",
     "IPCSHM_UINT32", "IPCSHM_INT64", "IPCSHM_UINT64", "IPCSHM_FLOAT32", "IPCSHM_FLOAT64",
     "IPCSHM_COMPLEX64", "IPCSHM_COMPLEX128",
 ]
+
+# Signalling (libipcshm 1.2): events, semaphores and robust mutexes in shared memory.
+from ._events import Event  # noqa: E402
+from ._mutexes import Mutex, NotRecoverableError, OwnerDeadError  # noqa: E402
+from ._primitives import (IPCSHM_EVENT_SIZE, IPCSHM_MUTEX_SIZE,  # noqa: E402
+                          IPCSHM_SEM_SIZE, wait_word, wake_word)
+from ._semaphores import Semaphore  # noqa: E402
+
+for _public in (Event, Semaphore, Mutex, OwnerDeadError, NotRecoverableError, wait_word,
+                wake_word):
+    _public.__module__ = __name__
+del _public
+
+__all__ += [
+    "Event", "Semaphore", "Mutex", "OwnerDeadError", "NotRecoverableError", "wait_word",
+    "wake_word", "IPCSHM_EVENT_SIZE", "IPCSHM_SEM_SIZE", "IPCSHM_MUTEX_SIZE",
+]
+
+def __getattr__(name: str) -> object:
+    # SharedMemoryManager and its server, on first use (multiprocessing.managers
+    # is a large import that most programs do not need).
+    if name in ("SharedMemoryManager", "SharedMemoryServer"):
+        from . import _manager
+        for cls in (_manager.SharedMemoryManager, _manager.SharedMemoryServer):
+            cls.__module__ = __name__
+            globals()[cls.__name__] = cls
+        return globals()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

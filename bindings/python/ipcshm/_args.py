@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import operator
 import os
+import sys
 from typing import Any, SupportsIndex, Union
 
 from ._native import (IPCSHM_HUGEPAGES, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY,
-                      IPCSHM_RESERVE)
+                      IPCSHM_RESERVE, IPCSHM_UNSEALED)
 
 # name=None with create=True: the library fills the X's (unguessable, retried on
 # EEXIST), like CPython's "psm_" + random names (14 bytes at most, as CPython keeps).
 _TEMPLATE = b"/psm_XXXXXXXX"
-_SYSV_PREFIXES = (b"key:", b"shmid:", b"memfd:")
+_PREFIXES = (b"key:", b"shmid:", b"memfd:")    # ids that are not POSIX names
+# os.fsencode()'s, for the inline path of SharedMemory()
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 _INT_MIN, _INT_MAX = -2**31, 2**31 - 1            # C int, as on Linux
 _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
@@ -34,7 +37,7 @@ def _id_bytes(name: Union[str, bytes]) -> bytes:
                         % type(name).__name__)
     if b"\0" in raw:
         raise ValueError("embedded null byte")
-    if raw.startswith(b"/") or raw == b"private" or raw.startswith(_SYSV_PREFIXES):
+    if raw.startswith(b"/") or raw == b"private" or raw.startswith(_PREFIXES):
         return raw
     return b"/" + raw
 
@@ -89,9 +92,10 @@ def _perms(perms: SupportsIndex) -> int:
 
 
 # The flags of the other constructors (SharedMemory() spells them out: its hot path).
-def _attach_flags(readonly: bool, prefault: bool, locked: bool) -> int:
+def _attach_flags(readonly: bool, prefault: bool, locked: bool,
+                  unsealed: bool = False) -> int:
     return ((IPCSHM_READONLY if readonly else 0) | (IPCSHM_PREFAULT if prefault else 0)
-            | (IPCSHM_LOCKED if locked else 0))
+            | (IPCSHM_LOCKED if locked else 0) | (IPCSHM_UNSEALED if unsealed else 0))
 
 
 def _create_flags(volatile: bool, open_or_create: bool, reserve: bool,

@@ -13,8 +13,8 @@ from typing import Any, Optional, Tuple, Union
 
 from ._args import (_TEMPLATE, _attach_flags, _create_flags, _id_bytes, _int64,
                     _perms)
+from . import _accel
 from ._errors import _check
-from ._handles import _Handle
 from ._native import (IPCSHM_COMPLEX64, IPCSHM_COMPLEX128, IPCSHM_FLOAT32,
                       IPCSHM_FLOAT64, IPCSHM_INT8, IPCSHM_INT16, IPCSHM_INT32,
                       IPCSHM_INT64, IPCSHM_UINT8, IPCSHM_UINT16, IPCSHM_UINT32,
@@ -47,16 +47,14 @@ def _etype_of(dtype: Any) -> int:
                     "float32, float64, complex64, complex128, in native byte order" % dt)
 
 
-def _dims_of(shape: Any) -> Tuple[Any, int]:
-    """A ctypes int64 array of the dimensions (an int is one dimension), and
-    their number."""
+def _dims_of(shape: Any) -> Tuple[int, ...]:
+    """The dimensions as a tuple of int64_t values (an int is one dimension)."""
     try:
         given: Tuple[Any, ...] = (operator.index(shape),)
     except TypeError:
         given = tuple(shape)
     # int64_t each; the library checks the rest (>= 0, the element count)
-    dims = tuple(_int64(d, "dimension") for d in given)
-    return (ctypes.c_int64 * len(dims))(*dims), len(dims)
+    return tuple(_int64(d, "dimension") for d in given)
 
 
 
@@ -79,15 +77,13 @@ class _ArrayMethods:
         the same dtype and shape (another one is FileExistsError). The options are
         those of SharedMemory()."""
         etype = _etype_of(dtype)
-        dims, ndims = _dims_of(shape)
+        dims = _dims_of(shape)
         flags = (_attach_flags(False, prefault, locked)
                  | _create_flags(volatile, open_or_create, reserve, hugepages))
         ident = _TEMPLATE if name is None else _id_bytes(name)
         mode = _perms(perms)
-        handle = _Handle()
-        rc: int = _lib.ipcshm_array_create(ident, etype, ndims, dims, mode, flags,
-                                           handle.ref)
-        return cls._new(handle, rc, False, prefault)
+        return cls._new(_accel.array_create(ident, etype, dims, mode, flags), False,
+                        prefault)
 
     # CPython's surface ---------------------------------------------------------
 
@@ -155,7 +151,7 @@ def array(name: Optional[Union[str, bytes]], dtype: Any = None, shape: Any = Non
     shm = SharedMemory(name, readonly=readonly, prefault=prefault, locked=locked)
     a = shm.ndarray()
     wrong_dtype = dtype is not None and _numpy().dtype(dtype) != a.dtype
-    wrong_shape = shape is not None and tuple(_dims_of(shape)[0]) != a.shape
+    wrong_shape = shape is not None and _dims_of(shape) != a.shape
     if wrong_dtype or wrong_shape:
         found = "dtype %s, shape %r" % (a.dtype, a.shape)
         del a

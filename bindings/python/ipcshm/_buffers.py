@@ -93,7 +93,8 @@ class _Keeper(weakref.ref):  # type: ignore[type-arg]
 
 _keepers: Set[_Keeper] = set()
 
-# Tests set this to False to take the other exporters.
+# Tests set this to False to take the other exporters (of both backends:
+# SharedMemory passes it to export()).
 _duplicating = True
 
 
@@ -108,9 +109,10 @@ class _Mapping(mmap.mmap):
                         "buffer's exporter: use SharedMemory.resize()")
 
 
-def _duplicate(ptr: int, size: int, readonly: bool) -> Optional[_Mapping]:
+def _duplicate(ptr: int, size: int, readonly: bool,
+               duplicating: bool) -> Optional[_Mapping]:
     """A _Mapping of the `size` bytes mapped at `ptr`, or None."""
-    if _as_read_buffer is None or not _duplicating:
+    if _as_read_buffer is None or not duplicating:
         return None
     try:
         dup = _Mapping(-1, size, access=mmap.ACCESS_READ if readonly else mmap.ACCESS_WRITE)
@@ -141,10 +143,11 @@ def _map_descriptor(h: ctypes.c_void_p, size: int) -> Optional[_Mapping]:
             return None
 
 
-def export(handle: _Handle, ident: str, readonly: bool,
-           prefault: bool) -> Tuple[memoryview, _Keeper, int]:
+def export(handle: _Handle, ident: str, readonly: bool, prefault: bool,
+           duplicating: bool = True) -> Tuple[memoryview, _Keeper, int]:
     """(buf, a _Keeper of its exporter, size) for the mapping of `handle` (a
-    _Handle) of the object `ident`; the exporter keeps the handle alive."""
+    _Handle) of the object `ident`; the exporter keeps the handle alive.
+    duplicating=False makes no second mapping (tests take the other ways so)."""
     h = handle.out
     size: int = _size(h)
     ptr: Optional[int] = _pointer(h)
@@ -152,7 +155,7 @@ def export(handle: _Handle, ident: str, readonly: bool,
         raise ValueError("the library gave no mapping (a detached handle?)")
     exporter: Any = None
     if readonly or ident.startswith("/"):
-        exporter = _duplicate(ptr, size, readonly)
+        exporter = _duplicate(ptr, size, readonly, duplicating)
         if exporter is None and readonly and not ident.startswith("shmid:"):
             exporter = _map_descriptor(h, size)
     if exporter is not None:
@@ -203,14 +206,15 @@ def _release_at_exit() -> None:
 _handles.before_exit.append(_release_at_exit)
 
 
-def reexport(keeper: _Keeper) -> Optional[memoryview]:
-    """A new ``buf`` from the exporter `keeper` refers to, if it is alive."""
+def reexport(keeper: Callable[[], Any]) -> Optional[memoryview]:
+    """A new ``buf`` from the exporter that `keeper` (a weak reference, of
+    either backend) refers to, if it is alive."""
     exporter = keeper()
     if exporter is None:
         return None
-    if isinstance(exporter, mmap.mmap):
-        return memoryview(exporter)
     raw = memoryview(exporter)
-    buf = raw.cast("B")
+    if raw.format == "B":
+        return raw
+    buf = raw.cast("B")     # a ctypes array's '<B'
     raw.release()
     return buf

@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
+from . import _accel
 from ._args import _attach_flags, _fileno
 from ._errors import _check
-from ._handles import _Handle
 from ._native import lib as _lib
 
 
@@ -20,23 +20,30 @@ class _DescriptorMethods:
 
     @classmethod
     def from_fd(cls: Any, fd: Any, readonly: bool = False, *, prefault: bool = False,
-                locked: bool = False) -> Any:
+                locked: bool = False, unsealed: bool = False) -> Any:
         """Maps the POSIX or memfd object open as `fd` (an int or an object with
         fileno()). The mapping is a user of its own; `fd` stays the caller's.
-        A read-only descriptor needs readonly=True (else PermissionError)."""
-        flags = _attach_flags(readonly, prefault, locked)
+        A read-only descriptor needs readonly=True (else PermissionError).
+
+        A memfd that is not sealed against shrinking (F_SEAL_SHRINK; every memfd
+        the library makes is) is PermissionError unless unsealed=True: whoever
+        else holds a descriptor of it can truncate it, and this process is then
+        killed (SIGBUS) when it touches the memory past the new end, whatever
+        language touches it. Accept it only from a peer you trust not to."""
+        flags = _attach_flags(readonly, prefault, locked, unsealed)
         n = _fileno(fd)
-        handle = _Handle()
-        rc: int = _lib.ipcshm_attach_fd(n, flags, handle.ref)
-        return cls._new(handle, rc, readonly, prefault)
+        return cls._new(_accel.attach_fd(n, flags), readonly, prefault)
 
     @classmethod
     def recv(cls: Any, sock: Any, readonly: bool = False, *, prefault: bool = False,
-             locked: bool = False) -> Any:
+             locked: bool = False, unsealed: bool = False) -> Any:
         """Receives an object that send() sent on the UNIX-domain socket `sock` (a
         socket.socket or a descriptor) and maps it. Blocks as the socket does; a
         socket.socket's timeout applies (TimeoutError). ConnectionResetError if the
-        peer closed the socket; ValueError for a message that is not from send()."""
+        peer closed the socket; ValueError for a message that is not from send().
+        unsealed=True accepts a memfd that is not sealed against shrinking, with
+        the risk that from_fd() describes (else PermissionError, and the object
+        received is dropped)."""
         fd = _fileno(sock)
         gettimeout = getattr(sock, "gettimeout", None)
         timeout: Optional[float]
@@ -52,10 +59,8 @@ class _DescriptorMethods:
             poller.register(fd, select.POLLIN)
             if not poller.poll(None if timeout is None else int(timeout * 1000)):
                 raise TimeoutError("timed out")
-        flags = _attach_flags(readonly, prefault, locked)
-        handle = _Handle()
-        rc: int = _lib.ipcshm_recv(fd, flags, handle.ref)
-        return cls._new(handle, rc, readonly, prefault)
+        flags = _attach_flags(readonly, prefault, locked, unsealed)
+        return cls._new(_accel.recv(fd, flags), readonly, prefault)
 
     def fd(self: Any) -> int:
         """A new descriptor of the object (close-on-exec; read-only if the mapping

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import errno as _errno
 import io
+from typing import Optional
 
 from ._native import lib as _lib
+
+
+class InvalidArgumentError(OSError, ValueError):
+    """EINVAL or EBADMSG from the library (a malformed id, a bad flag, a corrupt
+    array header). Both an OSError, as CPython's shm_open() raises for a bad
+    name, and a ValueError, as Python raises for a bad argument (so
+    io.UnsupportedOperation is both, for EOPNOTSUPP)."""
 
 
 def _message(err: int) -> str:
@@ -16,10 +24,11 @@ def _message(err: int) -> str:
     return text.decode("utf-8", "replace")
 
 
-def _error(rc: int) -> Exception:
-    """The exception for a negative return value `rc` (-errno) of the last call."""
+def _error(rc: int, text: Optional[bytes] = None) -> Exception:
+    """The exception for a negative return value `rc` (-errno) of the last call
+    (whose message is `text`, or ipcshm_last_error())."""
     err = -rc
-    msg = _message(err)
+    msg = _message(err) if text is None else text.decode("utf-8", "replace")
     if err == _errno.ENOENT:
         return FileNotFoundError(err, msg)
     if err == _errno.EEXIST:
@@ -27,9 +36,7 @@ def _error(rc: int) -> Exception:
     if err in (_errno.EACCES, _errno.EPERM):
         return PermissionError(err, msg)
     if err in (_errno.EINVAL, _errno.EBADMSG):
-        e = ValueError(msg)
-        setattr(e, "errno", err)  # ValueError has no errno of its own: one for all
-        return e
+        return InvalidArgumentError(err, msg)
     if err == _errno.EOPNOTSUPP:
         return io.UnsupportedOperation(err, msg)
     return OSError(err, msg)   # OSError picks the subclass of err (ConnectionResetError...)

@@ -11,8 +11,25 @@ from typing import Any, SupportsIndex, Tuple, Union
 
 from ._args import _id_bytes, _path_bytes, _perms
 from ._errors import _check
-from ._native import IPCSHM_HUGEPAGES, IPCSHM_PERSISTENT, ipcshm_info_t
+from ._native import (IPCSHM_HUGEPAGES, IPCSHM_KIND_MEMFD, IPCSHM_KIND_POSIX,
+                      IPCSHM_KIND_SYSV, IPCSHM_PERSISTENT, ipcshm_info_t)
 from ._native import lib as _lib
+
+_KIND_NAMES = {IPCSHM_KIND_POSIX: "IPCSHM_KIND_POSIX", IPCSHM_KIND_SYSV: "IPCSHM_KIND_SYSV",
+               IPCSHM_KIND_MEMFD: "IPCSHM_KIND_MEMFD"}
+_FLAG_NAMES = ((IPCSHM_PERSISTENT, "IPCSHM_PERSISTENT"), (IPCSHM_HUGEPAGES, "IPCSHM_HUGEPAGES"))
+
+
+def _kind_text(kind: int) -> str:
+    return _KIND_NAMES.get(kind, str(kind))
+
+
+def _flags_text(flags: int) -> str:
+    names = [name for bit, name in _FLAG_NAMES if flags & bit]
+    rest = flags & ~sum(bit for bit, _ in _FLAG_NAMES)
+    if rest:
+        names.append(hex(rest))
+    return "|".join(names) or "0"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +53,27 @@ class ShmInfo:
     shmid: int     # System V identifier; POSIX: -1
     flags: int     # IPCSHM_PERSISTENT when not volatile; IPCSHM_HUGEPAGES: memfd in
                    # huge pages
+
+    def __repr__(self) -> str:
+        """Kinds and flags by name, the mode in octal and the key in hex (as
+        ipcs prints it: the 32 bits of the key, 0x%08x); the rest in decimal."""
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "kind":
+                text = _kind_text(value)
+            elif f.name == "mode":
+                text = "0o%03o" % value
+            elif f.name == "key":
+                text = "0x%08x" % (value & 0xFFFFFFFF)
+            elif f.name == "flags":
+                text = _flags_text(value)
+            else:
+                text = str(value)
+            shown.append("%s=%s" % (f.name, text))
+        return "%s(%s)" % (type(self).__name__, ", ".join(shown))
+
+    __str__ = __repr__
 
     @property
     def hugepages(self) -> bool:

@@ -47,9 +47,14 @@ IPCSHM_KIND_MEMFD = 3
  IPCSHM_INT64, IPCSHM_UINT64, IPCSHM_FLOAT32, IPCSHM_FLOAT64, IPCSHM_COMPLEX64,
  IPCSHM_COMPLEX128) = range(1, 13)
 
+# The sizes of the signalling primitives (since 1.2), each 8-byte aligned.
+IPCSHM_EVENT_SIZE = 64
+IPCSHM_SEM_SIZE = 64
+IPCSHM_MUTEX_SIZE = 64
+
 # The version of include/ipcshm.h these declarations follow.
 IPCSHM_VERSION_MAJOR = 1
-IPCSHM_VERSION_MINOR = 1
+IPCSHM_VERSION_MINOR = 2
 IPCSHM_VERSION_PATCH = 0
 IPCSHM_VERSION = ((IPCSHM_VERSION_MAJOR << 16) | (IPCSHM_VERSION_MINOR << 8)
                   | IPCSHM_VERSION_PATCH)
@@ -137,6 +142,22 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "ipcshm_sysv_remove": (c_int, [c_int32]),
     "ipcshm_sysv_shmid_ds_size": (c_uint64, []),
     "ipcshm_ftok": (c_int, [c_char_p, c_int32, POINTER(c_int32)]),
+    # Signalling (since 1.2): primitives are addresses in a mapping (void *).
+    "ipcshm_wait": (c_int, [POINTER(c_uint32), c_uint32, c_int64]),
+    "ipcshm_wake": (c_int, [POINTER(c_uint32), c_uint32]),
+    "ipcshm_event_init": (c_int, [c_void_p]),
+    "ipcshm_event_notify": (c_int, [c_void_p]),
+    "ipcshm_event_sequence": (c_int, [c_void_p, POINTER(c_uint64)]),
+    "ipcshm_event_wait": (c_int, [c_void_p, POINTER(c_uint64), c_int64]),
+    "ipcshm_event_fd": (c_int, [c_void_p]),
+    "ipcshm_sem_init": (c_int, [c_void_p, c_uint32]),
+    "ipcshm_sem_post": (c_int, [c_void_p]),
+    "ipcshm_sem_wait": (c_int, [c_void_p, c_int64]),
+    "ipcshm_sem_value": (c_int, [c_void_p, POINTER(c_uint32)]),
+    "ipcshm_mutex_init": (c_int, [c_void_p]),
+    "ipcshm_mutex_lock": (c_int, [c_void_p, c_int64]),
+    "ipcshm_mutex_consistent": (c_int, [c_void_p]),
+    "ipcshm_mutex_unlock": (c_int, [c_void_p]),
 }
 
 

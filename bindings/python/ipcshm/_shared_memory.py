@@ -1,31 +1,35 @@
 """SharedMemory: one mapping of one object, with the surface of CPython's
 multiprocessing.shared_memory.SharedMemory. The library's handle is owned by a
-_Handle (_handles.py) from the moment the call that makes it returns; the
-buffers and what keeps the mapping alive while they live are _buffers.py's.
+handle object (_handles.py's _Handle, or the compiled module's Handle: see
+_accel.py) from the moment the call that makes it returns; the buffers and
+what keeps the mapping alive while they live are _buffers.py's (or the
+compiled module's).
 Descriptors and sockets (_descriptors.py) and typed arrays (_arrays.py) add
 their methods through mixins."""
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import operator
-from typing import Callable, Optional, SupportsIndex, Tuple, Type, TypeVar, Union
+import os
+from typing import Any, Callable, Optional, SupportsIndex, Tuple, Type, TypeVar, Union
 
 from . import _buffers
-from ._args import _TEMPLATE, _checked_size, _id_bytes, _perms
+from ._accel import attach as _attach
+from ._accel import create as _create
+from ._accel import export as _export
+from ._accel import remove as _remove
+from ._args import (_FS_ENCODING, _FS_ERRORS, _PREFIXES, _TEMPLATE, _UINT64_MAX,
+                    _checked_size, _id_bytes, _perms)
 from ._arrays import _ArrayMethods
 from ._descriptors import _DescriptorMethods
 from ._errors import _check, _error
-from ._handles import _Handle
 from ._info import ShmInfo, _new_info, info
 from ._native import (IPCSHM_HUGEPAGES, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
                       IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_READONLY,
                       IPCSHM_RESERVE)
 from ._native import lib as _lib
-
-_create = _lib.ipcshm_create
-_attach = _lib.ipcshm_attach
-_id = _lib.ipcshm_id
 
 
 _T = TypeVar("_T", bound="SharedMemory")
@@ -38,9 +42,9 @@ def _reattach(id: str, readonly: bool) -> SharedMemory:
 class SharedMemory(_DescriptorMethods, _ArrayMethods):
     """A mapping of a shared memory object, like multiprocessing.shared_memory's.
 
-    SharedMemory(name=None, create=False, size=0, *, perms=0o600, readonly=False,
-                 volatile=True, open_or_create=False, prefault=False, locked=False,
-                 reserve=False, hugepages=False)
+    SharedMemory(name=None, create=False, size=0, *, track=True, perms=0o600,
+                 readonly=False, volatile=None, open_or_create=False, prefault=False,
+                 locked=False, reserve=False, hugepages=False)
 
     create=True makes a new object of `size` bytes (exclusive: an existing name is
     FileExistsError); name=None then picks a unique POSIX name. open_or_create=True
@@ -48,6 +52,10 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     ``created`` tells which. Without either, attaches the existing object `name`.
     volatile=True (the default) destroys the object when its last user, in any
     process, closes it or dies; volatile=False keeps it until unlink()/remove().
+    track is CPython 3.13's: there is no resource tracker here, and volatile
+    objects already go with their last user; track=False (when creating and
+    volatile is not given) makes a persistent object, as 3.13's untracked
+    objects outlive their process.
     perms, volatile, reserve and hugepages belong to creation: attaching with them
     is a ValueError. readonly maps read-only (``buf`` is a read-only memoryview).
     prefault populates the pages, locked keeps them in RAM (mlock), reserve
@@ -60,65 +68,91 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     """
 
     __slots__ = ("_handle", "_id", "_size", "_buf", "_exporter", "_readonly",
-                 "_prefault", "_created", "__weakref__")
-    _handle: Optional[_Handle]      # None once closed
+                 "_prefault", "_created", "_unlinked", "_persistent", "__weakref__")
+    _handle: Optional[Any]          # None once closed (see _accel.py)
     _id: str
     _size: int
     _buf: Optional[memoryview]      # None once closed (or until mapped again)
-    _exporter: Optional[_buffers._Keeper]
+    _exporter: Optional[Callable[[], Any]]   # a weak reference to the exporter
     _readonly: bool
     _prefault: bool
     _created: bool
+    _unlinked: bool                 # unlink() removed the name
+    _persistent: bool               # known to be persistent (this one created it so)
 
     def __init__(self, name: Optional[Union[str, bytes]] = None, create: bool = False,
-                 size: SupportsIndex = 0, *, perms: int = 0o600, readonly: bool = False,
-                 volatile: bool = True, open_or_create: bool = False,
-                 prefault: bool = False, locked: bool = False, reserve: bool = False,
+                 size: SupportsIndex = 0, *, track: bool = True, perms: int = 0o600,
+                 readonly: bool = False, volatile: Optional[bool] = None,
+                 open_or_create: bool = False, prefault: bool = False,
+                 locked: bool = False, reserve: bool = False,
                  hugepages: bool = False) -> None:
         self._handle = None
         self._buf = None
-        nbytes = _checked_size(size)
+        self._persistent = False
+        # (the checks of _args.py, inline for the common types: this is the
+        # path that every create and attach takes)
+        if size.__class__ is int and 0 <= size <= _UINT64_MAX:    # type: ignore[operator]
+            nbytes: int = size      # type: ignore[assignment]
+        else:
+            nbytes = _checked_size(size)
         flags = ((IPCSHM_READONLY if readonly else 0)
                  | (IPCSHM_PREFAULT if prefault else 0)
                  | (IPCSHM_LOCKED if locked else 0))
+        if name.__class__ is str and "\0" not in name:           # type: ignore[operator]
+            ident = name.encode(_FS_ENCODING, _FS_ERRORS)          # type: ignore[union-attr]
+            if ident[:1] != b"/" and not (ident == b"private" or ident.startswith(_PREFIXES)):
+                ident = b"/" + ident
+        elif name is not None:
+            ident = _id_bytes(name)
         if create or open_or_create:
             if nbytes == 0:
                 raise ValueError("'size' must be a positive number different from zero")
+            # track (CPython 3.13): False keeps the object when this process
+            # ends, as volatile=False does; True, as volatile objects go with
+            # their last user. An explicit volatile decides.
+            if volatile is None:
+                volatile = track
+            self._persistent = not volatile and not open_or_create
             flags |= ((0 if volatile else IPCSHM_PERSISTENT)
                       | (IPCSHM_OPEN_OR_CREATE if open_or_create else 0)
                       | (IPCSHM_RESERVE if reserve else 0)
                       | (IPCSHM_HUGEPAGES if hugepages else 0))
-            ident = _TEMPLATE if name is None else _id_bytes(name)
-            mode = _perms(perms)
-            handle = _Handle()
-            rc: int = _create(ident, nbytes, mode, flags, handle.ref)
+            handle = _create(_TEMPLATE if name is None else ident, nbytes,
+                             perms if perms.__class__ is int and 0 <= perms <= 0o777
+                             else _perms(perms), flags)
         else:
             if name is None:
                 raise ValueError("'name' can only be None if create=True")
-            if not volatile or reserve or hugepages or perms != 0o600:
+            if volatile is False or reserve or hugepages or perms != 0o600:
                 raise ValueError("volatile, reserve, hugepages and perms apply to "
                                  "create=True or open_or_create=True, not to attaching")
-            ident = _id_bytes(name)
-            handle = _Handle()
-            rc = _attach(ident, flags, handle.ref)
+            handle = _attach(ident, flags)
         # `handle` owns what the call made, whatever happens from here on.
-        if rc < 0:
-            handle.forget()
-            raise _error(rc)
-        self._adopt(handle, rc, readonly, prefault)
+        self._adopt(handle, readonly, prefault)
 
-    def _adopt(self, handle: _Handle, rc: int, readonly: bool, prefault: bool) -> None:
-        """Takes the new `handle` (a _Handle) and maps it; detaches it if that
-        fails (now: the traceback would keep it alive)."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from . import _multiprocessing      # (which imports this module)
+        _multiprocessing.register(cls)      # multiprocessing hands subclasses over too
+
+    def _adopt(self, handle: Any, readonly: bool, prefault: bool) -> None:
+        """Takes the new `handle` (see _accel.py) and maps it; detaches it if
+        that fails (now: the traceback would keep it alive)."""
         self._handle = handle
+        self._unlinked = False
         try:
-            self._id = _id(handle.out).decode("utf-8", "surrogateescape")
+            self._id = handle.id
             self._readonly = bool(readonly)
             self._prefault = bool(prefault)
-            self._created = rc == 1
+            self._created = handle.created
             self._map()
         except BaseException:
+            # (_map may have made buf already: nothing here may keep it, and
+            # detach_now() leaves a handle whose mapping a view still uses to
+            # go with that view)
             self._handle = None
+            self._buf = None
+            self._exporter = None
             handle.detach_now()
             raise
 
@@ -126,25 +160,28 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         """buf over the handle's mapping, as it is now (again after a resize)."""
         handle = self._handle
         assert handle is not None
-        buf, exporter, size = _buffers.export(handle, self._id, self._readonly,
-                                              self._prefault)
+        # A POSIX object's views get a mapping of their own (_buffers.py: so
+        # that its handle can be detached at exit, and a volatile object go
+        # with its last user, while a view is still read), but for a read-write
+        # mapping of an object known to be persistent, which no detach at exit
+        # would remove.
+        direct = self._persistent and not self._readonly
+        buf, exporter, size = _export(handle, self._id, self._readonly, self._prefault,
+                                      _buffers._duplicating and not direct)
         self._size = size
         self._exporter = exporter
         self._buf = buf
-        if self._id.startswith("/") and handle.direct is not None:
+        if handle.direct and self._id[:1] == "/" and not direct:
             _buffers.direct_posix.add(self)
 
     @classmethod
-    def _new(cls: Type[_T], handle: _Handle, rc: int, readonly: bool,
-             prefault: bool = False) -> _T:
-        """The SharedMemory of a call's result: `handle` (a _Handle) and `rc`."""
-        if rc < 0:
-            handle.forget()
-            raise _error(rc)
+    def _new(cls: Type[_T], handle: Any, readonly: bool, prefault: bool = False) -> _T:
+        """The SharedMemory of a new `handle` (see _accel.py)."""
         self = cls.__new__(cls)
         self._handle = None
         self._buf = None
-        self._adopt(handle, rc, readonly, prefault)
+        self._persistent = False
+        self._adopt(handle, readonly, prefault)
         return self
 
     # CPython's surface ---------------------------------------------------------
@@ -206,10 +243,21 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
     def unlink(self) -> None:
         """Removes the object's name (POSIX shm_unlink, System V IPC_RMID), as
         CPython's unlink(). Mappings stay valid until closed. A memfd object has no
-        name: nothing to do."""
-        rc: int = _lib.ipcshm_remove(self._id.encode("utf-8", "surrogateescape"))
-        if rc < 0 and not self._id.startswith("memfd:"):
+        name: nothing to do.
+
+        A name that is gone already is fine the first time (a volatile object
+        goes with its last user, which may be this one's close()), and
+        FileNotFoundError when this SharedMemory unlinked it before, as
+        CPython's second unlink() is."""
+        ident = self._id
+        if self._unlinked:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), ident)
+        if ident[:6] == "memfd:":
+            return
+        rc: int = _remove(ident.encode("utf-8", "surrogateescape"))
+        if rc < 0:
             raise _error(rc)
+        self._unlinked = True
 
     def __enter__(self: _T) -> _T:
         return self
@@ -273,7 +321,7 @@ class SharedMemory(_DescriptorMethods, _ArrayMethods):
         _check(_lib.ipcshm_chmod(self._id.encode("utf-8", "surrogateescape"),
                                  _perms(perms)))
 
-    def _open_handle(self, what: str) -> _Handle:
+    def _open_handle(self, what: str) -> Any:
         """The _Handle of an open mapping (ValueError once closed). Callers keep
         only its ``out`` in their frames: a traceback that held the _Handle would
         keep it attached after close()."""

@@ -2,7 +2,9 @@
  * cdef() (ABI mode: ffi.dlopen("libipcshm.so.1")). cffi cannot parse #ifndef,
  * #include or (1u << n), so enum values are plain integers here.
  * tests/test_cffi.py checks that this file and the header agree: every
- * prototype, the struct's fields and the enum values. */
+ * prototype, the struct's fields and the enum values. The compiled module
+ * (bindings/python/ext/api.h) takes the types of the functions it calls from
+ * here too. */
 
 typedef struct ipcshm_handle ipcshm_t;
 
@@ -78,3 +80,21 @@ int ipcshm_sysv_ctl(int32_t shmid, int32_t cmd, void *buf, uint64_t bufsize);
 int ipcshm_sysv_remove(int32_t shmid);
 uint64_t ipcshm_sysv_shmid_ds_size(void);
 int ipcshm_ftok(const char *path, int32_t proj, int32_t *key);
+
+enum { IPCSHM_EVENT_SIZE = 64, IPCSHM_SEM_SIZE = 64, IPCSHM_MUTEX_SIZE = 64 };
+
+int ipcshm_wait(const uint32_t *word, uint32_t expected, int64_t timeout_ns);
+int ipcshm_wake(uint32_t *word, uint32_t count);
+int ipcshm_event_init(void *ev);
+int ipcshm_event_notify(void *ev);
+int ipcshm_event_sequence(const void *ev, uint64_t *seq);
+int ipcshm_event_wait(void *ev, uint64_t *seen, int64_t timeout_ns);
+int ipcshm_event_fd(void *ev);
+int ipcshm_sem_init(void *sem, uint32_t value);
+int ipcshm_sem_post(void *sem);
+int ipcshm_sem_wait(void *sem, int64_t timeout_ns);
+int ipcshm_sem_value(const void *sem, uint32_t *value);
+int ipcshm_mutex_init(void *m);
+int ipcshm_mutex_lock(void *m, int64_t timeout_ns);
+int ipcshm_mutex_consistent(void *m);
+int ipcshm_mutex_unlock(void *m);

@@ -21,6 +21,11 @@ import ipcshm  # noqa: E402
 
 PREFIX = "pyipcshm-%d-" % os.getpid()
 
+# The suite runs with the compiled module (ipcshm._ext) and without it
+# (IPCSHM_PURE=1): meson registers both runs. What differs between them is
+# tested with this.
+EXTENSION = ipcshm._accel.ext is not None
+
 
 def unique_name(tag="t"):
     """A POSIX name (without '/') that no other run or test uses."""
@@ -43,15 +48,22 @@ def child_env(**extra):
     env["PYTHONPATH"] = os.pathsep.join(
         [str(PKG_ROOT), str(TESTS)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["IPCSHM_LIBRARY"] = ipcshm.library_path   # the children load what we load
+    if EXTENSION:                                  # ... and the same module
+        env["IPCSHM_EXTENSION"] = ipcshm.extension_path
+        env.pop("IPCSHM_PURE", None)
+    else:
+        env["IPCSHM_PURE"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
 
 
-def run_python(code, *args, timeout=30, check=True, **kwargs):
+def run_python(code, *args, timeout=30, check=True, env_extra=None, **kwargs):
     """Runs `code` in a new python3 with ipcshm importable; returns the result."""
-    r = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=child_env(),
-                       capture_output=True, text=True, timeout=timeout, **kwargs)
+    kwargs.setdefault("text", True)
+    r = subprocess.run([sys.executable, "-c", code, *map(str, args)],
+                       env=child_env(**(env_extra or {})),
+                       capture_output=True, timeout=timeout, **kwargs)
     if check and r.returncode != 0:
         raise AssertionError("child failed (%d):\n%s\n%s" % (r.returncode, r.stdout, r.stderr))
     return r

@@ -134,3 +134,33 @@ def test_cffi_new_in_1_1(ffi_lib, name):
     assert int(ffi.cast("uintptr_t", data)) == int(ffi.cast("uintptr_t",
                                                             lib.ipcshm_pointer(h[0]))) + 64
     assert lib.ipcshm_detach(h[0]) == 0
+
+
+def test_cffi_signalling_in_1_2(ffi_lib):
+    # Events, semaphores and mutexes through decl.h's declarations, in an
+    # 8-aligned private buffer (between the threads of one process, any memory).
+    ffi, lib = ffi_lib
+    assert lib.IPCSHM_EVENT_SIZE == lib.IPCSHM_SEM_SIZE == lib.IPCSHM_MUTEX_SIZE == 64
+    mem = ffi.new("uint64_t[32]")
+    base = ffi.cast("char *", mem)
+    ev, sem, m = base, base + 64, base + 128
+    seq = ffi.new("uint64_t *", 7)
+    assert lib.ipcshm_event_sequence(ev, seq) == -22 and seq[0] == 7   # no event yet
+    assert lib.ipcshm_event_init(ev) == 0
+    assert lib.ipcshm_event_notify(ev) == 0
+    seq[0] = 0
+    assert lib.ipcshm_event_wait(ev, seq, 0) == 0 and seq[0] == 1
+    assert lib.ipcshm_event_wait(ev, seq, 1000000) == -110             # ETIMEDOUT
+    value = ffi.new("uint32_t *")
+    assert lib.ipcshm_sem_init(sem, 1) == 0
+    assert lib.ipcshm_sem_wait(sem, 0) == 0 and lib.ipcshm_sem_wait(sem, 0) == -11
+    assert lib.ipcshm_sem_post(sem) == 0
+    assert lib.ipcshm_sem_value(sem, value) == 0 and value[0] == 1
+    assert lib.ipcshm_mutex_init(m) == 0
+    assert lib.ipcshm_mutex_lock(m, -1) == 0
+    assert lib.ipcshm_mutex_lock(m, 0) == -35                           # EDEADLK
+    assert lib.ipcshm_mutex_unlock(m) == 0
+    word = ffi.cast("uint32_t *", base + 192)
+    assert lib.ipcshm_wait(word, 1, -1) == 0                            # holds 0
+    assert lib.ipcshm_wake(word, 0xffffffff) == 0
+    assert lib.ipcshm_mutex_lock(base + 4, 0) == -22                    # misaligned

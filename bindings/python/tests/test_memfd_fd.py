@@ -334,3 +334,65 @@ def test_sealed_memfd_cannot_grow_in_the_receiver(pair):
         with pytest.raises(PermissionError, match="sealed"):
             shm.resize(16384)            # the sender too
         assert shm.size == 8192 and bytes(shm.buf[:6]) == b"sealed"
+
+
+# --- memfds from elsewhere, not sealed against shrinking (IPCSHM_UNSEALED) --------
+
+def raw_memfd(size, data=b""):
+    """A memfd made without the library: not sealed against shrinking."""
+    fd = os.memfd_create("unsealed-py", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, size)
+    os.pwrite(fd, data, 0)
+    return fd
+
+
+def test_an_unsealed_memfd_is_refused_unless_accepted():
+    fd = raw_memfd(4096, b"raw")
+    try:
+        with pytest.raises(PermissionError, match="not sealed against shrinking") as ei:
+            ipcshm.SharedMemory.from_fd(fd)
+        assert ei.value.errno == errno.EPERM
+        with ipcshm.SharedMemory.from_fd(fd, unsealed=True) as shm:
+            assert bytes(shm.buf[:3]) == b"raw" and shm.size == 4096
+        fcntl.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK)      # sealed now: no need
+        with ipcshm.SharedMemory.from_fd(fd, readonly=False) as shm:
+            assert bytes(shm.buf[:3]) == b"raw"
+    finally:
+        os.close(fd)
+    assert ipcshm.IPCSHM_UNSEALED == 1 << 7
+
+
+def test_recv_of_an_unsealed_memfd_needs_unsealed_too(pair):
+    ours, theirs = pair
+    fd = raw_memfd(8192, b"forwarded")
+    try:
+        with ipcshm.SharedMemory.from_fd(fd, unsealed=True) as shm:
+            shm.send(ours)                  # the object is still unsealed
+            with pytest.raises(PermissionError, match="not sealed"):
+                ipcshm.SharedMemory.recv(theirs)
+            shm.send(ours)                  # the refused one was consumed
+            with ipcshm.SharedMemory.recv(theirs, unsealed=True) as got:
+                assert bytes(got.buf[:9]) == b"forwarded"
+    finally:
+        os.close(fd)
+
+
+def test_the_risk_of_unsealed_a_holder_truncates_and_the_reader_faults():
+    # What unsealed=True accepts: another holder of the descriptor shrinks the
+    # object under the mapping, and touching the memory past the new end kills
+    # the process (SIGBUS). Hence the refusal by default.
+    import signal
+    r = run_python(textwrap.dedent("""
+        import os, resource, ipcshm
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        fd = os.memfd_create("victim", os.MFD_CLOEXEC)
+        os.ftruncate(fd, 8192)
+        shm = ipcshm.SharedMemory.from_fd(fd, unsealed=True)
+        shm.buf[4096] = 1
+        os.ftruncate(fd, 100)               # any holder of fd may do this
+        print("truncated", flush=True)
+        shm.buf[4096] = 2
+        print("survived", flush=True)
+        """), check=False)
+    assert r.returncode == -signal.SIGBUS, (r.returncode, r.stderr)
+    assert r.stdout == "truncated\n"

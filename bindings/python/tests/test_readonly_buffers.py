@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 import ipcshm
-from conftest import run_python, shm_exists, unique_name
+from conftest import EXTENSION, run_python, shm_exists, unique_name
 
 # Every kind of read-only mapping, with the exporters it can get (_buffers.py):
 # a duplicate of the library's mapping, or, where the kernel cannot duplicate
@@ -165,6 +165,8 @@ def test_writable_mappings_still_write_through_their_exporter(name):
         assert seg.buf[0] == 7
 
 
+@pytest.mark.skipif(EXTENSION, reason="ctypes exporters only: the compiled module's "
+                    "exporter gives read-only buffers of the library's own mapping")
 def test_a_read_only_segment_that_cannot_be_duplicated_is_refused(monkeypatch):
     # System V segments have no descriptor: without a second mapping of a
     # segment (huge pages), no read-only exporter is possible, so no mapping.
@@ -179,10 +181,28 @@ def test_a_read_only_segment_that_cannot_be_duplicated_is_refused(monkeypatch):
             rw.buf[0] = 1
 
 
-def test_a_read_only_segment_counts_twice_in_nattch():
-    # The duplicate that makes its buffers read-only is a second attachment.
+def test_a_read_only_segment_counts_twice_in_nattch_through_ctypes():
+    # ctypes: the duplicate that makes its buffers read-only is a second
+    # attachment. The compiled module's exporter needs none: one attachment.
     with ipcshm.SharedMemory("private", create=True, size=100) as seg:
         assert seg.info().nattch == 1
-        with ipcshm.SharedMemory(seg.id, readonly=True):
-            assert ipcshm.info(seg.id).nattch == 3
+        with ipcshm.SharedMemory(seg.id, readonly=True) as ro:
+            assert ipcshm.info(seg.id).nattch == (2 if EXTENSION else 3)
+            assert ro.buf.readonly and ro.buf[0] == 0
         assert ipcshm.info(seg.id).nattch == 1
+
+
+@pytest.mark.skipif(not EXTENSION, reason="the compiled module's exporter")
+def test_read_only_segments_never_need_a_second_mapping_with_the_module(monkeypatch):
+    # Where ctypes has to refuse (no second mapping possible), the compiled
+    # module exports read-only buffers of the library's own mapping.
+    monkeypatch.setattr(ipcshm._buffers, "_duplicating", False)
+    with ipcshm.SharedMemory("private", create=True, size=100) as seg:
+        seg.buf[0] = 7
+        with ipcshm.SharedMemory(seg.id, readonly=True) as ro:
+            assert ro.buf.readonly and ro.buf[0] == 7
+            with pytest.raises(TypeError):
+                ro.buf[0] = 1
+            with pytest.raises(TypeError):
+                ro.buf.obj[0] = 1
+            assert ipcshm.info(seg.id).nattch == 2

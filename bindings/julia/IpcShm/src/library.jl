@@ -12,8 +12,8 @@ const libipcshm = "libipcshm.so.1"
 libipcshm_path = ""
 libipcshm_handle = C_NULL
 
-# The oldest library version this module calls (typed arrays, descriptors).
-const MIN_LIBRARY_VERSION = 0x010100
+# The oldest library version this module calls (signalling: 1.2).
+const MIN_LIBRARY_VERSION = 0x010200
 
 """
     IpcShmError(errno, message)

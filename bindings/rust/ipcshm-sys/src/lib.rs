@@ -1,5 +1,5 @@
 //! Raw FFI declarations of libipcshm, one for each function, constant and type of
-//! `include/ipcshm.h` (version 1.1). The header and its comments are the
+//! `include/ipcshm.h` (version 1.2). The header and its comments are the
 //! contract; read them for the semantics. The safe API is the `ipcshm` crate.
 //!
 //! Conventions of the C API (from the header):
@@ -30,7 +30,7 @@ pub use std::os::raw::{c_char, c_int, c_void};
 /// `IPCSHM_VERSION_MAJOR`: the version of the header these declarations follow.
 pub const IPCSHM_VERSION_MAJOR: u32 = 1;
 /// `IPCSHM_VERSION_MINOR`
-pub const IPCSHM_VERSION_MINOR: u32 = 1;
+pub const IPCSHM_VERSION_MINOR: u32 = 2;
 /// `IPCSHM_VERSION_PATCH`
 pub const IPCSHM_VERSION_PATCH: u32 = 0;
 /// `IPCSHM_VERSION`: `(major << 16) | (minor << 8) | patch`, as `ipcshm_version()`.
@@ -90,6 +90,14 @@ pub const IPCSHM_FLOAT64: u32 = 10;
 pub const IPCSHM_COMPLEX64: u32 = 11;
 /// Complex of two `double` (real, imaginary): 16 bytes (Julia's `ComplexF64`).
 pub const IPCSHM_COMPLEX128: u32 = 12;
+
+/// The size in bytes of an event (since 1.2), at an 8-byte aligned place of a
+/// mapping.
+pub const IPCSHM_EVENT_SIZE: u32 = 64;
+/// The size in bytes of a semaphore (since 1.2), 8-byte aligned.
+pub const IPCSHM_SEM_SIZE: u32 = 64;
+/// The size in bytes of a robust mutex (since 1.2), 8-byte aligned.
+pub const IPCSHM_MUTEX_SIZE: u32 = 64;
 
 /// The magic number at the start of an array object: "WA-1" as a native-endian
 /// `uint32` (0x57412D31). Not in the header (which states it in a comment); the
@@ -229,4 +237,19 @@ extern "C" {
     pub fn ipcshm_sysv_remove(shmid: i32) -> c_int;
     pub fn ipcshm_sysv_shmid_ds_size() -> u64;
     pub fn ipcshm_ftok(path: *const c_char, proj: i32, key: *mut i32) -> c_int;
+    pub fn ipcshm_wait(word: *const u32, expected: u32, timeout_ns: i64) -> c_int;
+    pub fn ipcshm_wake(word: *mut u32, count: u32) -> c_int;
+    pub fn ipcshm_event_init(ev: *mut c_void) -> c_int;
+    pub fn ipcshm_event_notify(ev: *mut c_void) -> c_int;
+    pub fn ipcshm_event_sequence(ev: *const c_void, seq: *mut u64) -> c_int;
+    pub fn ipcshm_event_wait(ev: *mut c_void, seen: *mut u64, timeout_ns: i64) -> c_int;
+    pub fn ipcshm_event_fd(ev: *mut c_void) -> c_int;
+    pub fn ipcshm_sem_init(sem: *mut c_void, value: u32) -> c_int;
+    pub fn ipcshm_sem_post(sem: *mut c_void) -> c_int;
+    pub fn ipcshm_sem_wait(sem: *mut c_void, timeout_ns: i64) -> c_int;
+    pub fn ipcshm_sem_value(sem: *const c_void, value: *mut u32) -> c_int;
+    pub fn ipcshm_mutex_init(m: *mut c_void) -> c_int;
+    pub fn ipcshm_mutex_lock(m: *mut c_void, timeout_ns: i64) -> c_int;
+    pub fn ipcshm_mutex_consistent(m: *mut c_void) -> c_int;
+    pub fn ipcshm_mutex_unlock(m: *mut c_void) -> c_int;
 }

@@ -83,6 +83,9 @@ fn rust_constants() -> Vec<(&'static str, i64)> {
         ("IPCSHM_FLOAT64", IPCSHM_FLOAT64 as i64),
         ("IPCSHM_COMPLEX64", IPCSHM_COMPLEX64 as i64),
         ("IPCSHM_COMPLEX128", IPCSHM_COMPLEX128 as i64),
+        ("IPCSHM_EVENT_SIZE", IPCSHM_EVENT_SIZE as i64),
+        ("IPCSHM_SEM_SIZE", IPCSHM_SEM_SIZE as i64),
+        ("IPCSHM_MUTEX_SIZE", IPCSHM_MUTEX_SIZE as i64),
     ]
 }
 

@@ -15,9 +15,13 @@
 //   array.rs        typed arrays: ElementType, Element, Complex, headers
 //   typed_array.rs  TypedArray: safe access to an array's elements, by copy
 //   array_view.rs   ArrayView, ArrayViewMut: unsafe slices of the elements
+//   primitive.rs    signalling (1.2): a primitive's place, timeouts, EINTR;
+//                   Shm::wait_u32, Shm::wake_u32
+//   event.rs        Event
+//   semaphore.rs    Semaphore
+//   mutex.rs        Mutex, MutexGuard, LockError, OwnerDead
 //
-// A new concern (signalling primitives, channels) gets a file of its own and a
-// line here. Types that live in shared memory follow memory.rs: safe methods
+// A new concern (channels) gets a file of its own and a line here. Types that live in shared memory follow memory.rs: safe methods
 // never form a Rust reference to bytes that other mappings write, only
 // atomics and copies; anything else is an `unsafe fn` with a `# Safety` section.
 
@@ -29,9 +33,13 @@ mod array;
 mod array_view;
 mod descriptors;
 mod error;
+mod event;
 mod info;
 mod memory;
+mod mutex;
 mod options;
+mod primitive;
+mod semaphore;
 mod shm;
 mod typed_array;
 
@@ -39,8 +47,11 @@ pub use access::{Access, ReadOnly, ReadWrite};
 pub use array::{ArrayHeader, Complex, Element, ElementType};
 pub use array_view::{ArrayView, ArrayViewMut};
 pub use error::{errno, Error};
+pub use event::Event;
 pub use info::{chmod, info_of, remove, Info, Kind};
+pub use mutex::{LockError, Mutex, MutexGuard, OwnerDead};
 pub use options::ShmOptions;
+pub use semaphore::Semaphore;
 pub use shm::Shm;
 pub use typed_array::TypedArray;
 

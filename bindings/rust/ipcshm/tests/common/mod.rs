@@ -208,3 +208,113 @@ impl Drop for KillOnDrop {
 pub fn read_ne<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     bytes[at..at + N].try_into().unwrap()
 }
+
+/// True if the thread `tid` of process `pid` sleeps in a futex wait, as a
+/// waiter of an event, a semaphore or a mutex does once it stopped spinning.
+pub fn sleeping_in_futex(pid: u32, tid: u32) -> bool {
+    let dir = format!("/proc/{}/task/{}", pid, tid);
+    let wchan = std::fs::read_to_string(format!("{}/wchan", dir)).unwrap_or_default();
+    let stat = std::fs::read_to_string(format!("{}/stat", dir)).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("");
+    wchan.contains("futex") && state == "S"
+}
+
+/// Waits until that thread sleeps in a futex wait; panics after 30 s.
+pub fn wait_until_sleeping(pid: u32, tid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !sleeping_in_futex(pid, tid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "thread {} of {} never slept in a futex wait",
+            tid,
+            pid
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// The calling thread's id.
+pub fn gettid() -> u32 {
+    extern "C" {
+        fn gettid() -> i32;
+    }
+    unsafe { gettid() as u32 }
+}
+
+/// A re-executed child with piped stdin and stdout, read line by line.
+pub struct LineChild {
+    pub proc: KillOnDrop,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    _watchdog: Watchdog,
+}
+
+impl LineChild {
+    pub fn spawn(test: &str, role: &str, id: &str) -> LineChild {
+        use std::io::BufRead;
+        let mut proc = child(test, role, id)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(proc.stdout.take().unwrap()).lines();
+        let watchdog = Watchdog::new(proc.id(), 120);
+        LineChild {
+            proc: KillOnDrop(proc),
+            lines,
+            _watchdog: watchdog,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.proc.0.id()
+    }
+
+    /// The next line of the child that starts with "IPCSHM-" (the test
+    /// harness prints its own lines too), without that prefix.
+    pub fn expect(&mut self, want: &str) -> String {
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(rest) = line.trim().strip_prefix("IPCSHM-") {
+                assert!(
+                    rest.starts_with(want),
+                    "child said {:?}, wanted {:?}",
+                    rest,
+                    want
+                );
+                return rest.to_string();
+            }
+        }
+        panic!("the child ended before saying {:?}", want);
+    }
+
+    pub fn send(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.proc.0.stdin.as_mut().unwrap();
+        writeln!(stdin, "{}", line).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        drop(self.proc.0.stdin.take());
+        self.proc.0.wait().unwrap()
+    }
+}
+
+/// In a child: prints a line for LineChild::expect.
+pub fn say(what: &str) {
+    use std::io::Write;
+    println!("\nIPCSHM-{}", what);
+    std::io::stdout().flush().unwrap();
+}
+
+/// In a child: the next line of stdin.
+pub fn hear() -> String {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    line.trim().to_string()
+}
