@@ -35,6 +35,9 @@ def load_gb(path):
         if agg not in ("median", "cv", "min", None):
             continue
         scale = UNIT_NS[b.get("time_unit", "ns")]
+        # Batches (channel_bench): the time per message of the iteration.
+        if b.get("msgs_per_iter"):
+            scale /= b["msgs_per_iter"]
         entry = out.setdefault(name, {})
         if agg == "min":
             out.setdefault(name + "#min", {})["ns"] = b["real_time"] * scale
@@ -331,8 +334,10 @@ def build(res, errors):
     ring = "BM_chlat_ring"
     lat = "BM_chlat_ipcshm_busy"
     t.row("minimal SPSC ring (the floor)", ring)
+    t.row("  the same ring, yielding every 64 turns", "BM_chlat_ring_yield", ring, None, "ring")
     t.row("ipcshm channel send/recv, receiver polls", lat, ring, 1.5, "ring",
           verdict_name="channel latency vs minimal ring")
+    t.row("  the same vs the yielding ring", lat, "BM_chlat_ring_yield", None, "yielding ring")
     t.row("  the same vs a pipe", lat, "BM_chlat_pipe", 0.1, "pipe",
           verdict_name="channel latency vs pipe")
     t.row("  the same vs a UNIX socket pair", lat, "BM_chlat_socket", 0.1, "socket",
@@ -349,8 +354,12 @@ def build(res, errors):
               "message; ratios are throughput ratios)")
     ring, tput = "BM_chtput_ring", "BM_chtput_ipcshm"
     t.row("minimal SPSC ring (the floor)", ring)
+    t.row("  the same ring, yielding every 64 turns", "BM_chtput_ring_yield", ring, None, "ring",
+          speed=True)
     t.row("ipcshm channel send/recv (blocking calls)", tput, ring, 0.7, "ring", better="ge",
           verdict_name="channel throughput vs minimal ring", speed=True)
+    t.row("  the same vs the yielding ring", tput, "BM_chtput_ring_yield", None, "yielding ring",
+          speed=True)
     t.row("  the same vs a pipe", tput, "BM_chtput_pipe", 10, "pipe", better="ge",
           verdict_name="channel throughput vs pipe", speed=True)
     t.row("ipcshm channel, receiver polls (timeout 0)", "BM_chtput_ipcshm_busy", ring, None,
