@@ -35,6 +35,9 @@ def load_gb(path):
         if agg not in ("median", "cv", "min", None):
             continue
         scale = UNIT_NS[b.get("time_unit", "ns")]
+        # Batches (channel_bench): the time per message of the iteration.
+        if b.get("msgs_per_iter"):
+            scale /= b["msgs_per_iter"]
         entry = out.setdefault(name, {})
         if agg == "min":
             out.setdefault(name + "#min", {})["ns"] = b["real_time"] * scale
@@ -87,7 +90,9 @@ class Table:
             "variant", "median", "cv", "ratio", "ratio of", "target"))
 
     def row(self, label, key, ref=None, target=None, ref_label=None, better="le",
-            verdict_name=None):
+            verdict_name=None, speed=False):
+        """speed: the ratio is ref/key (a throughput or bandwidth ratio: times per
+        message or per byte, inverted), not key/ref."""
         ns = self.get(key)
         cv = self.res.get(key, {}).get("cv")
         cv_s = "%.1f%%" % (cv * 100) if cv is not None else ""
@@ -100,9 +105,9 @@ class Table:
         ratio_s, of, tgt = "", "", ""
         if ref is not None:
             ref_ns = self.get(ref)
-            of = "/ " + (ref_label or ref)
+            of = ("x " if speed else "/ ") + (ref_label or ref)
             if ref_ns:
-                ratio = ns / ref_ns
+                ratio = ref_ns / ns if speed else ns / ref_ns
                 ratio_s = "%.3f" % ratio
                 if target is not None:
                     ok = ratio <= target if better == "le" else ratio >= target
@@ -323,6 +328,61 @@ def build(res, errors):
     t.row("raw increment + FUTEX_WAKE (always a syscall)", "BM_uncontended_raw_futex_wake")
     t.row("ipcshm event notify, nobody asleep", "BM_uncontended_ipcshm_notify",
           "BM_uncontended_raw_futex_wake", None, "raw wake")
+
+    t.section("channels: one-way latency of a 32-byte message (round trip / 2, busy receiver; "
+              "2 processes)")
+    ring = "BM_chlat_ring"
+    lat = "BM_chlat_ipcshm_busy"
+    t.row("minimal SPSC ring (the floor)", ring)
+    t.row("  the same ring, yielding every 64 turns", "BM_chlat_ring_yield", ring, None, "ring")
+    t.row("ipcshm channel send/recv, receiver polls", lat, ring, 1.5, "ring",
+          verdict_name="channel latency vs minimal ring")
+    t.row("  the same vs the yielding ring", lat, "BM_chlat_ring_yield", None, "yielding ring")
+    t.row("  the same vs a pipe", lat, "BM_chlat_pipe", 0.1, "pipe",
+          verdict_name="channel latency vs pipe")
+    t.row("  the same vs a UNIX socket pair", lat, "BM_chlat_socket", 0.1, "socket",
+          verdict_name="channel latency vs UNIX socket")
+    t.row("ipcshm channel reserve/commit, peek/release", "BM_chlat_ipcshm_busy_zero_copy", ring,
+          None, "ring")
+    t.row("ipcshm channel, receiver blocks (timeout -1)", "BM_chlat_ipcshm_wait", ring, None,
+          "ring")
+    t.row("pipe", "BM_chlat_pipe", ring, None, "ring")
+    t.row("UNIX socket pair", "BM_chlat_socket", ring, None, "ring")
+    t.row("POSIX message queue", "BM_chlat_mqueue", ring, None, "ring")
+
+    t.section("channels: throughput of 32-byte messages, one process to another (time per "
+              "message; ratios are throughput ratios)")
+    ring, tput = "BM_chtput_ring", "BM_chtput_ipcshm"
+    t.row("minimal SPSC ring (the floor)", ring)
+    t.row("  the same ring, yielding every 64 turns", "BM_chtput_ring_yield", ring, None, "ring",
+          speed=True)
+    t.row("ipcshm channel send/recv (blocking calls)", tput, ring, 0.7, "ring", better="ge",
+          verdict_name="channel throughput vs minimal ring", speed=True)
+    t.row("  the same vs the yielding ring", tput, "BM_chtput_ring_yield", None, "yielding ring",
+          speed=True)
+    t.row("  the same vs a pipe", tput, "BM_chtput_pipe", 10, "pipe", better="ge",
+          verdict_name="channel throughput vs pipe", speed=True)
+    t.row("ipcshm channel, receiver polls (timeout 0)", "BM_chtput_ipcshm_busy", ring, None,
+          "ring", speed=True)
+    t.row("ipcshm channel reserve/commit, peek/release", "BM_chtput_ipcshm_zero_copy", ring,
+          None, "ring", speed=True)
+    t.row("pipe", "BM_chtput_pipe", ring, None, "ring", speed=True)
+    t.row("UNIX socket pair", "BM_chtput_socket", ring, None, "ring", speed=True)
+    t.row("POSIX message queue", "BM_chtput_mqueue", ring, None, "ring", speed=True)
+
+    t.section("channels: 1 MiB messages, written and read in place (time per message; "
+              "ratios are bandwidth ratios)")
+    mc = "BM_chbig_memcpy"
+    t.row("memcpy of 1 MiB into a ring of 8 buffers", mc)
+    t.row("ipcshm channel reserve/commit, peek/release", "BM_chbig_ipcshm_zero_copy", mc, 0.8,
+          "memcpy", better="ge", verdict_name="channel 1 MiB zero-copy vs memcpy", speed=True)
+    t.row("ipcshm channel send/recv (two copies)", "BM_chbig_ipcshm_copy", mc, None, "memcpy",
+          speed=True)
+    m = res.get(mc)
+    z = res.get("BM_chbig_ipcshm_zero_copy")
+    if m and z:
+        t.note("bandwidth: memcpy %.1f GB/s, channel zero-copy %.1f GB/s"
+               % ((1 << 20) / m["ns"], (1 << 20) / z["ns"]))
 
     t.section("cross-process round trip, 64-byte message each way")
     t.row("shared memory, std::atomic sequence, spin", "BM_roundtrip_shm")

@@ -880,8 +880,7 @@ IPCSHM_EXPORT int ipcshm_channel_handle_info(const ipcshm_channel_t *ch,
  * its own of the header and the entries (so closing the end while the
  * descriptor is open is safe), and counts as a sleeper: while it waits, the
  * peer's messages (or releases) cost a system call each. It ends when the end
- * is closed, or when the descriptor is closed (seen within 20 ms). Channels
- * in huge pages are -EOPNOTSUPP. */
+ * is closed, or when the descriptor is closed (seen within 20 ms). */
 IPCSHM_EXPORT int ipcshm_channel_fd(ipcshm_channel_t *ch) IPCSHM_NOEXCEPT;
 /** @} */
 

@@ -6,9 +6,10 @@
 // The helper sleeps on the same futex words as the ends, announced by
 // kHelperSleeping: on the entry of the next message, announced in the notes
 // the sender reads when it publishes, or on `head`, announced in the notes the
-// receiver reads when it releases. It maps the channel's header and entries a
-// second time (mremap with old size 0), so nothing the end does to its own
-// mapping can pull them from under it. It ends when the end is closed (the
+// receiver reads when it releases. It maps the channel's header and entries
+// itself, from a new open file of the object, so nothing the end does to its
+// own mapping can pull them from under it (futex words are shared by file and
+// offset: the same in both mappings). It ends when the end is closed (the
 // reader then reads end of file), or when the reader closes its descriptor
 // (seen at the next wake-up, or within one slice).
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -192,24 +194,6 @@ int fd(uint64_t value) noexcept {
   b->receiver = ch.role == Role::receiver;
   b->peer_byte = ch.peer_lock_byte;
 
-  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const size_t len = (ch.g.slots_offset + page - 1) & ~(page - 1);
-  void* dup = ::mremap(ch.base, 0, len, MREMAP_MAYMOVE);
-  if (dup == MAP_FAILED) {
-    const int err = errno;
-    delete b;
-    if (err == EINVAL)
-      return fail_msg(EOPNOTSUPP,
-                      "%s(\"%s\"): the channel's memory cannot be mapped a second time (huge "
-                      "pages); the descriptor's helper needs that",
-                      kCall, ch.id.c_str());
-    return fail(err, "%s(\"%s\"): mremap", kCall, ch.id.c_str());
-  }
-  b->mapping = dup;
-  b->mapping_len = len;
-  b->hdr = static_cast<Header*>(dup);
-  b->entries = reinterpret_cast<uint64_t*>(static_cast<char*>(dup) + ch.g.entries_offset);
-
   int rc = -EBADF;
   try {
     rc = segment_table().with(ch.segment, -EBADF, [](Segment& s) { return s.dup_fd(); });
@@ -221,6 +205,25 @@ int fd(uint64_t value) noexcept {
     return rc;
   }
   b->probe_fd = rc;
+  // The header and the entries, in whole blocks of the object's file system
+  // (huge pages on hugetlbfs).
+  struct statfs fs;
+  uint64_t block = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (::fstatfs(b->probe_fd, &fs) == 0 && fs.f_bsize > 0 &&
+      static_cast<uint64_t>(fs.f_bsize) > block)
+    block = static_cast<uint64_t>(fs.f_bsize);
+  const size_t len = static_cast<size_t>((ch.g.slots_offset + block - 1) / block * block);
+  void* map = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->probe_fd, 0);
+  if (map == MAP_FAILED) {
+    rc = fail(errno, "%s(\"%s\"): mmap of the header", kCall, ch.id.c_str());
+    release_resources(b);
+    return rc;
+  }
+  b->mapping = map;
+  b->mapping_len = len;
+  b->hdr = static_cast<Header*>(map);
+  b->entries = reinterpret_cast<uint64_t*>(static_cast<char*>(map) + ch.g.entries_offset);
+
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     rc = fail(errno, "%s(\"%s\"): pipe2", kCall, ch.id.c_str());

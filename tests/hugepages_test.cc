@@ -4,6 +4,7 @@
 // for their duration (and restore it); otherwise they skip, saying why, unless
 // the pool already has the pages. An exhausted pool is -ENOMEM with a message
 // that names the knob, pool or not.
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -145,6 +146,49 @@ TEST_F(HugePages, PrefaultAndLockedWithHugePages) {
   // Populated at once: both huge pages are in (hugetlb pages show apart from Rss).
   void* p = ipcshm_pointer(h.get());
   EXPECT_EQ(2 * 2048, smaps_field(p, "Shared_Hugetlb") + smaps_field(p, "Private_Hugetlb"));
+}
+
+// A channel in huge pages: its descriptor's helper maps the header itself, in
+// whole huge pages (a second mapping by mremap cannot be made of hugetlb).
+TEST_F(HugePages, ChannelInHugePagesHasADescriptor) {
+  need(2);
+  ipcshm_channel_t* rx = nullptr;
+  ASSERT_EQ(1, ipcshm_channel_create("memfd:huge-channel", 64, 4, 0600, IPCSHM_HUGEPAGES,
+                                     IPCSHM_RECEIVER, &rx))
+      << ipcshm_last_error();
+  const ipcshm_t* h = nullptr;
+  ASSERT_EQ(0, ipcshm_channel_handle(rx, &h));
+  EXPECT_EQ(2048, smaps_field(ipcshm_pointer(h), "KernelPageSize"));
+  const int rfd = ipcshm_channel_fd(rx);
+  EXPECT_GE(rfd, 0) << ipcshm_last_error();
+  const int ofd = ipcshm_fd(h);
+  ASSERT_GE(ofd, 0) << ipcshm_last_error();
+  int status = run_in_child([&] {
+    ipcshm_channel_t* tx = nullptr;
+    if (ipcshm_channel_open_fd(ofd, IPCSHM_SENDER, &tx) != 0) return 10;
+    int rc = ipcshm_channel_send(tx, "huge", 4, 5'000'000'000) == 0 ? 0 : 11;
+    ipcshm_channel_close(tx);
+    return rc;
+  });
+  ::close(ofd);
+  EXPECT_TRUE(exited_with(status, 0)) << describe_status(status);
+  if (rfd >= 0) {
+    struct pollfd pfd = {rfd, POLLIN, 0};
+    EXPECT_EQ(1, ::poll(&pfd, 1, 5000));
+    uint64_t v = 0;
+    EXPECT_EQ(8, ::read(rfd, &v, sizeof v));
+  }
+  char buf[64];
+  uint64_t len = 0;
+  EXPECT_EQ(0, ipcshm_channel_recv(rx, buf, sizeof buf, &len, 0)) << ipcshm_last_error();
+  EXPECT_EQ("huge", std::string(buf, len));
+  EXPECT_EQ(0, ipcshm_channel_close(rx));
+  if (rfd >= 0) {
+    char c;
+    for (int i = 0; i < 100 && ::read(rfd, &c, 1) != 0; ++i) ::usleep(10'000);
+    EXPECT_EQ(0, ::read(rfd, &c, 1)) << "the closed end's descriptor reads end of file";
+    ::close(rfd);
+  }
 }
 
 TEST(HugePagesExhausted, PoolTooSmallIsENOMEMNamingTheKnob) {

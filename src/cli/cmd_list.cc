@@ -79,22 +79,33 @@ std::string ls_help() {
          "segment (/proc/sysvipc/shm), or the objects named: POSIX objects sorted by\n"
          "name, then System V segments by identifier. Names in /dev/shm that are not\n"
          "objects (a FIFO, a directory, a symbolic link squatting a name) are listed too,\n"
-         "with the STATUS not-shm; POSIX semaphores (sem.*) are not. Reading the list\n"
-         "never opens, locks or reclaims an object.\n"
+         "with the STATUS not-shm; POSIX semaphores (sem.*) are not. Channels are POSIX\n"
+         "objects of the KIND channel (-C shows their slots, fill level and ends; so does\n"
+         "'ipcshm info'). Reading the list never maps, locks or reclaims an object (a\n"
+         "channel's header is read, not mapped, and its ends' locks are asked about, not\n"
+         "taken).\n"
          "\n"
          "  -M, --posix             POSIX objects only\n"
          "  -m, --sysv              System V segments only\n" +
          output_options_help(true) +
          "\n"
-         "Default columns: KIND ID KEY PERMS OWNER SIZE NATTCH STATUS CTIME HOLDERS.\n"
+         "Default columns: KIND ID KEY PERMS OWNER SIZE NATTCH STATUS CTIME HOLDERS; -C\n"
+         "adds SLOTSIZE SLOTS QUEUED SENDER RECEIVER before HOLDERS.\n"
          "Columns:\n" +
          columns_help(object_columns()) +
          "\n"
          "STATUS of a volatile POSIX object: live (a user holds its shared flock),\n"
          "orphaned (no lock: its users all died; 'ipcshm gc' removes it), exclusive (held\n"
          "only with an exclusive flock), unknown (no lock in sight, but /proc/locks hides\n"
-         "locks from outside this pid namespace). System V, as lsipc: dest (removed, still\n"
-         "attached: destroyed at its last detach), locked, hugetlb, noreserve.\n"
+         "locks from outside this pid namespace); empty (size 0); bad (a channel whose\n"
+         "indices its ends cannot have made: its header was overwritten). System V, as\n"
+         "lsipc: dest (removed, still attached: destroyed at its last detach), locked,\n"
+         "hugetlb, noreserve.\n"
+         "SENDER and RECEIVER of a channel: live (an end holds the role), never (no end\n"
+         "ever took it), closed or died (vacant: its last end closed, or its process died\n"
+         "holding it; a new end may take it). A channel whose header the library rejects\n"
+         "(damaged, or of another layout version) or that the caller may not read is shown\n"
+         "as a posix object.\n"
          "HOLDERS of other users' processes are shown only to root (and, for a volatile\n"
          "object, to all by their flock). HIDDEN counts the holders the caller could not\n"
          "see: System V attachments by processes it may not inspect; for POSIX objects,\n"
@@ -118,7 +129,8 @@ int cmd_ls(int argc, char** argv) {
       &go_on);
   if (!go_on) return kExitOk;
   default_time_format(&opts);
-  const std::vector<size_t> cols = select_columns(object_columns(), default_object_columns(opts), opts);
+  const std::vector<size_t> cols =
+      select_columns(object_columns(), default_object_columns(opts), opts);
   bool ok = true;
   std::vector<Object> objects;
   if (!ops.empty()) {
@@ -139,7 +151,8 @@ int cmd_ls(int argc, char** argv) {
 std::string info_help() {
   return "Show one object, or each object named, with the fields that mean something for\n"
          "its kind, one 'Label: value' line each (lsipc --id's view): POSIX objects have\n"
-         "no key, creator, attach count or pids; System V segments have all of these.\n"
+         "no key, creator, attach count or pids; System V segments have all of these;\n"
+         "channels have their slot size and count, fill level and ends as well.\n"
          "Holders are listed one per line: PID, command line, and what the process does\n"
          "with the object (see 'ipcshm fuser'). Read permission is not needed: what\n"
          "/proc/sysvipc/shm shows of a segment, everyone may see. ID is /name,\n"
@@ -185,9 +198,15 @@ int cmd_info(int argc, char** argv) {
     }
   } else if (!objects.empty()) {
     // One table: the fields of the kinds named (System V's include POSIX's but MTIME).
-    bool posix = false, sysv = false;
-    for (const Object& o : objects) (o.kind == IPCSHM_KIND_SYSV ? sysv : posix) = true;
-    std::vector<size_t> defaults = info_columns(objects[0]);
+    // A channel's fields when any is one (after SIZE).
+    bool posix = false, sysv = false, channels = false;
+    for (const Object& o : objects) {
+      (o.kind == IPCSHM_KIND_SYSV ? sysv : posix) = true;
+      channels |= o.channel;
+    }
+    Object model = objects[0];
+    model.channel = channels;
+    std::vector<size_t> defaults = info_columns(model);
     if (posix && sysv) {
       Object s;
       s.kind = IPCSHM_KIND_SYSV;
@@ -197,6 +216,13 @@ int cmd_info(int argc, char** argv) {
           defaults.insert(it, kColMtime);
           break;
         }
+      if (channels)
+        for (auto it = defaults.begin(); it != defaults.end(); ++it)
+          if (*it == kColSize) {
+            defaults.insert(it + 1, {kColSlotSize, kColSlots, kColQueued, kColSender,
+                                     kColReceiver});
+            break;
+          }
     }
     print_objects(objects, chosen ? select_columns(object_columns(), defaults, opts) : defaults,
                   opts);

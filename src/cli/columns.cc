@@ -14,7 +14,8 @@ namespace ipcshm_cli {
 const std::vector<ColumnSpec>& object_columns() {
   constexpr int R = SCOLS_FL_RIGHT;
   static const std::vector<ColumnSpec> columns = {
-      {"KIND", "Kind", "posix, sysv, or what squats a name: fifo, directory, symlink, ...", 1, 0},
+      {"KIND", "Kind", "posix, channel (a POSIX object), sysv, or what squats a name: fifo, ...",
+       1, 0},
       {"ID", "Id", "the id the other commands take: /name, shmid:N", 1, 0},
       {"KEY", "Key", "System V key", 1, 0},
       {"SHMID", "Shmid", "System V identifier (lsipc's ID)", 1, R},
@@ -43,6 +44,11 @@ const std::vector<ColumnSpec>& object_columns() {
       {"HOLDERS", "Holders", "PIDs of the processes that map it, hold a descriptor or its lock",
        1, 0},
       {"HIDDEN", "Hidden holders", "holders the caller could not see (see below)", 1, R},
+      {"SLOTSIZE", "Slot size", "channel: the longest message (in bytes with --bytes)", 1, R},
+      {"SLOTS", "Slots", "channel: how many messages it holds at most", 1, R},
+      {"QUEUED", "Queued messages", "channel: messages sent and not yet received", 1, R},
+      {"SENDER", "Sender", "channel: the sender's end: live, never, closed, died", 1, 0},
+      {"RECEIVER", "Receiver", "channel: the receiver's end: live, never, closed, died", 1, 0},
   };
   return columns;
 }
@@ -52,6 +58,8 @@ std::vector<size_t> default_object_columns(const OutputOptions& opts) {
                               kColSize, kColNattch, kColStatus, kColCtime};
   if (opts.creator) cols.insert(cols.end(), {kColCuid, kColCgid, kColUid, kColGid});
   if (opts.times) cols.insert(cols.end(), {kColAttach, kColDetach, kColMtime});
+  if (opts.channels)
+    cols.insert(cols.end(), {kColSlotSize, kColSlots, kColQueued, kColSender, kColReceiver});
   cols.push_back(kColHolders);
   return cols;
 }
@@ -62,9 +70,15 @@ std::vector<size_t> info_columns(const Object& o) {
             kColUser,   kColGid,   kColGroup,  kColCuid,    kColCuser,  kColCgid,  kColCgroup,
             kColSize,   kColNattch, kColVolatile, kColStatus, kColAttach, kColDetach,
             kColCtime,  kColCpid,  kColLpid,   kColCommand, kColHolders, kColHidden};
-  return {kColId,   kColKind,     kColPerms,  kColOwner, kColUid,   kColUser,
-          kColGid,  kColGroup,    kColSize,   kColVolatile, kColStatus, kColMtime,
-          kColCtime, kColHolders, kColHidden};
+  std::vector<size_t> cols = {kColId,   kColKind,     kColPerms, kColOwner,
+                              kColUid,  kColUser,     kColGid,   kColGroup,
+                              kColSize, kColVolatile, kColStatus, kColMtime,
+                              kColCtime, kColHolders, kColHidden};
+  // A channel's shape and state after its size.
+  if (o.channel)
+    cols.insert(cols.begin() + 9,
+                {kColSlotSize, kColSlots, kColQueued, kColSender, kColReceiver});
+  return cols;
 }
 
 bool needs_holder_scan(const std::vector<size_t>& columns) {
@@ -81,6 +95,17 @@ Value name_or_none(const std::string& name) {
 Value owner_cell(uint32_t uid) {
   const std::string name = user_name(uid);
   return Value::of_text(name.empty() ? std::to_string(uid) : name);
+}
+
+// A channel end's state (ipcshm_channel_info_t's sender, receiver).
+Value end_cell(uint32_t state) {
+  switch (state) {
+    case IPCSHM_END_NEVER: return Value::of_text("never");
+    case IPCSHM_END_OPEN: return Value::of_text("live");
+    case IPCSHM_END_CLOSED: return Value::of_text("closed");
+    case IPCSHM_END_DIED: return Value::of_text("died");
+    default: return Value::of_text("unknown");
+  }
 }
 
 Value time_cell(int64_t seconds, const OutputOptions& opts) {
@@ -143,6 +168,15 @@ Value object_cell(size_t column, const Object& o, const CellContext& ctx) {
     case kColHidden:
       if (!ctx.scan) return Value::none();
       return Value::of_number(static_cast<long long>(hidden_holders(*ctx.scan, o)));
+    case kColSlotSize:
+      if (!o.channel) return Value::none();
+      return ctx.opts.bytes ? Value::of_number(o.ch.slot_size)
+                            : Value::of_text(human_size(o.ch.slot_size));
+    case kColSlots: return o.channel ? Value::of_number(o.ch.slot_count) : Value::none();
+    case kColQueued:
+      return o.channel ? Value::of_number(static_cast<long long>(o.ch.queued)) : Value::none();
+    case kColSender: return o.channel ? end_cell(o.ch.sender) : Value::none();
+    case kColReceiver: return o.channel ? end_cell(o.ch.receiver) : Value::none();
     default: return Value::none();
   }
 }

@@ -16,11 +16,12 @@ enum ObjectColumn : size_t {
   kColKind, kColId, kColKey, kColShmid, kColOwner, kColPerms, kColUid, kColUser, kColGid,
   kColGroup, kColCuid, kColCuser, kColCgid, kColCgroup, kColSize, kColNattch, kColStatus,
   kColVolatile, kColCtime, kColMtime, kColAttach, kColDetach, kColCpid, kColLpid,
-  kColCommand, kColHolders, kColHidden,
+  kColCommand, kColHolders, kColHidden, kColSlotSize, kColSlots, kColQueued, kColSender,
+  kColReceiver,
 };
 const std::vector<ColumnSpec>& object_columns();
 
-// ls's columns without -o: lsipc's choice plus KIND, HOLDERS; -c and -t add.
+// ls's columns without -o: lsipc's choice plus KIND, HOLDERS; -c, -t and -C add.
 std::vector<size_t> default_object_columns(const OutputOptions& opts);
 // info's: those that mean something for the object's kind.
 std::vector<size_t> info_columns(const Object& o);

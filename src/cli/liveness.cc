@@ -50,6 +50,12 @@ std::string status_text(const Object& o, const LockTable& locks) {
         case Liveness::kNotVolatile: break;
       }
       if (o.info.size == 0) add("empty");
+      // A channel's indices that no sender and receiver can have made (the
+      // receiver more than the ring behind, or ahead by more than the one
+      // message a dying sender may leave uncounted): its header was overwritten.
+      if (o.channel && o.ch.sent - o.ch.received > o.ch.slot_count &&
+          o.ch.received - o.ch.sent != 1)
+        add("bad");
       break;
     case IPCSHM_KIND_SYSV:
       if (o.sysv_perms & kSysvDest) add("dest");

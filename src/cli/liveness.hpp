@@ -24,7 +24,8 @@ Liveness posix_liveness(const Object& o, const LockTable& locks);
 
 // The STATUS column: comma-separated words.
 //   POSIX: live, orphaned, exclusive, unknown (above); empty (size 0: its creator
-//     has not sized it yet, or a file that cannot be mapped).
+//     has not sized it yet, or a file that cannot be mapped); bad (a channel
+//     whose indices its ends cannot have made: the header was overwritten).
 //   System V, as lsipc: dest (removed, still attached: the kernel destroys it at
 //     its last detach; volatile segments are so from their creator's first
 //     attach), locked (SHM_LOCK), hugetlb, noreserve.

@@ -2,8 +2,10 @@
 //
 // The library names objects but does not list them, so the names come from
 // readdir(/dev/shm) and /proc/sysvipc/shm; what is shown of an object comes
-// from ipcshm_info() (System V: /proc's line where IPC_STAT is not permitted).
-// Nothing here opens an object: lstat and /proc only.
+// from ipcshm_info() (System V: /proc's line where IPC_STAT is not permitted)
+// and, for channels, ipcshm_channel_info(). Nothing here maps, locks or
+// writes an object: lstat, /proc, and the read-only look of
+// ipcshm_channel_info() at a header.
 #include "objects.hpp"
 
 #include <dirent.h>
@@ -31,7 +33,7 @@ FileKey file_key(const struct stat& st) {
 
 const char* kind_name(const Object& o) {
   switch (o.kind) {
-    case IPCSHM_KIND_POSIX: return "posix";
+    case IPCSHM_KIND_POSIX: return o.channel ? "channel" : "posix";
     case IPCSHM_KIND_SYSV: return "sysv";
     case IPCSHM_KIND_MEMFD: return "memfd";
     default: break;
@@ -72,6 +74,18 @@ std::string not_an_object(const Object& o) {
 bool posix_name_shape(const std::string& id) {
   return id.size() >= 2 && id.size() <= 256 && id[0] == '/' &&
          id.find('/', 1) == std::string::npos && id != "/." && id != "/..";
+}
+
+void read_channel(Object* o) {
+  o->channel = false;
+  if (o->kind != IPCSHM_KIND_POSIX || o->info.size == 0) return;
+  ipcshm_channel_info_t ch{};
+  ch.struct_size = sizeof ch;
+  // -EBADMSG: not a channel (or a header the library will not trust);
+  // -EACCES: not readable by the caller; -ENOENT: gone meanwhile.
+  if (ipcshm_channel_info(o->id.c_str(), &ch) != 0) return;
+  o->ch = ch;
+  o->channel = true;
 }
 
 namespace {
@@ -220,6 +234,7 @@ bool list_posix(std::vector<Object>* out) {
     o.kind = IPCSHM_KIND_POSIX;
     o.file_mode = st.st_mode;
     o.file = file_key(st);
+    read_channel(&o);
     found.push_back(std::move(o));
   }
   if (errno != 0) {
@@ -275,6 +290,7 @@ int resolve(const std::string& id, Object* o, std::string* why) {
         o->file_mode = st.st_mode;
         o->file = file_key(st);
       }
+      read_channel(o);
     }
     return 0;
   }

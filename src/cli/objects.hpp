@@ -35,11 +35,20 @@ struct Object {
   FileKey file;          // POSIX names: the file's identity
   uint32_t sysv_perms = 0;  // System V: /proc's perms (SHM_DEST, SHM_LOCKED, ...)
   bool from_proc = false;   // System V: IPC_STAT not permitted, fields from /proc
+  bool channel = false;     // POSIX: a channel, as ipcshm_channel_info() read it
+  ipcshm_channel_info_t ch{};  // its slots, fill level and ends (if channel)
 
   bool is_volatile() const { return kind != 0 && !(info.flags & IPCSHM_PERSISTENT); }
 };
 
-const char* kind_name(const Object& o);  // posix, sysv, fifo, directory, symlink, ...
+const char* kind_name(const Object& o);  // posix, channel, sysv, fifo, directory, ...
+
+// Whether a POSIX object is a channel, and its state, through
+// ipcshm_channel_info(): its header read (checked as any untrusted header),
+// each end's lock asked about, nothing mapped, locked or taken. An object that
+// is not one, whose header the library rejects, or that the caller may not
+// read, is not shown as a channel.
+void read_channel(Object* o);
 
 // Every name in /dev/shm (POSIX semaphores, sem.*, left out), sorted by name,
 // objects and non-objects alike. Failures are reported; false if any.

@@ -55,6 +55,7 @@ std::vector<Option> output_option_specs(bool with_extras) {
   if (with_extras) {
     specs.push_back({"creator", false, 'c', 'c'});
     specs.push_back({"time", false, 't', 't'});
+    specs.push_back({"channels", false, 'C', 'C'});
   }
   return specs;
 }
@@ -84,6 +85,7 @@ bool take_output_option(int key, const char* arg, OutputOptions* out) {
     case 'y': out->shellvar = true; return true;
     case 'c': out->creator = true; return true;
     case 't': out->times = true; return true;
+    case 'C': out->channels = true; return true;
     default: return false;
   }
 }
@@ -108,7 +110,9 @@ std::string output_options_help(bool with_extras) {
   if (with_extras)
     text +=
         "  -c, --creator           add the creator and owner columns CUID CGID UID GID\n"
-        "  -t, --time              add the columns ATTACH DETACH MTIME\n";
+        "  -t, --time              add the columns ATTACH DETACH MTIME\n"
+        "  -C, --channels          add the channel columns SLOTSIZE SLOTS QUEUED SENDER\n"
+        "                          RECEIVER\n";
   return text;
 }
 

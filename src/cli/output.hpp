@@ -19,6 +19,7 @@ struct OutputOptions {
   bool mode_given = false;      // -J, -r, -e, -n or -l was given
   bool noheadings = false, notruncate = false, bytes = false, numeric_perms = false;
   bool shellvar = false, output_all = false, creator = false, times = false;
+  bool channels = false;  // -C: ls's channel columns
   bool time_given = false;
   TimeFormat time_format = TimeFormat::kShort;
   std::vector<std::string> outputs;  // each -o LIST, in order ("+LIST" adds)

@@ -12,9 +12,10 @@ DEFAULT = ["KIND", "ID", "KEY", "PERMS", "OWNER", "SIZE", "NATTCH", "STATUS", "C
            "HOLDERS"]
 ALL = ["KIND", "ID", "KEY", "SHMID", "OWNER", "PERMS", "UID", "USER", "GID", "GROUP", "CUID",
        "CUSER", "CGID", "CGROUP", "SIZE", "NATTCH", "STATUS", "VOLATILE", "CTIME", "MTIME",
-       "ATTACH", "DETACH", "CPID", "LPID", "COMMAND", "HOLDERS", "HIDDEN"]
+       "ATTACH", "DETACH", "CPID", "LPID", "COMMAND", "HOLDERS", "HIDDEN", "SLOTSIZE", "SLOTS",
+       "QUEUED", "SENDER", "RECEIVER"]
 RIGHT = {"SHMID", "OWNER", "PERMS", "UID", "GID", "CUID", "CGID", "SIZE", "NATTCH", "CTIME",
-         "MTIME", "ATTACH", "DETACH", "CPID", "LPID", "HIDDEN"}
+         "MTIME", "ATTACH", "DETACH", "CPID", "LPID", "HIDDEN", "SLOTSIZE", "SLOTS", "QUEUED"}
 
 
 def table(header, rows):

@@ -8,9 +8,13 @@
 #                      seeds tests/fuzz/array_header/
 #   fuzz_primitives    events, semaphores and mutexes with hostile contents
 #                      (tests/hardening/fuzz_primitives.cc), seeds tests/fuzz/primitives/
+#   fuzz_channel_header  a channel's header, indices and entries as an end reads
+#                      them (tests/hardening/fuzz_channel_header.cc), seeds
+#                      tests/fuzz/channel_header/
 #   tests/hardening/fuzz.sh [BUILDDIR] [SECONDS]     (defaults: build-fuzz, 10; each)
-# New inputs go to BUILDDIR/corpus (ids), BUILDDIR/corpus-array_header and
-# BUILDDIR/corpus-primitives, never into the source tree. A crash leaves its input in BUILDDIR (<target>-crash-*)
+# New inputs go to BUILDDIR/corpus (ids), BUILDDIR/corpus-array_header,
+# BUILDDIR/corpus-primitives and BUILDDIR/corpus-channel_header, never into the
+# source tree. A crash leaves its input in BUILDDIR (<target>-crash-*)
 # and fails the script, after every target has run. One summary line per target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -70,6 +74,9 @@ build fuzz_primitives tests/hardening/fuzz_primitives.cc src/events.cc src/semap
   src/errors.cc -- src/sync.hpp src/sync_layout.hpp src/sync_thread.hpp src/futex.hpp \
   src/owners.hpp src/writable_pages.hpp src/errors.hpp
 
+build fuzz_channel_header tests/hardening/fuzz_channel_header.cc src/channel_layout.cc \
+  src/errors.cc -- src/channel_layout.hpp src/errors.hpp
+
 failed=0
 run fuzz_ids "$builddir/corpus" "$builddir/fuzz.log" 512 tests/fuzz/ids \
   -dict=tests/fuzz/ids.dict || failed=1
@@ -77,4 +84,6 @@ run fuzz_array_header "$builddir/corpus-array_header" "$builddir/fuzz-array_head
   tests/fuzz/array_header -dict=tests/fuzz/array_header.dict || failed=1
 run fuzz_primitives "$builddir/corpus-primitives" "$builddir/fuzz-primitives.log" 80 \
   tests/fuzz/primitives -timeout=10 || failed=1
+run fuzz_channel_header "$builddir/corpus-channel_header" "$builddir/fuzz-channel_header.log" \
+  4096 tests/fuzz/channel_header -dict=tests/fuzz/channel_header.dict || failed=1
 exit "$failed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the thread stress tests (handles: thread_stress; signalling primitives:
-# sync_stress) under ThreadSanitizer in their own build directory (meson cannot
-# mix sanitizers in one build) and runs them; a TSan report fails them.
+# sync_stress; channels: channel_stress) under ThreadSanitizer in their own
+# build directory (meson cannot mix sanitizers in one build) and runs them; a
+# TSan report fails them.
 #   tests/hardening/tsan.sh [BUILDDIR [meson options...]]   (default: build-tsan)
 # The options (e.g. -Dwerror=true) come before the ones this build needs.
 set -euo pipefail
@@ -15,6 +16,7 @@ else
   meson setup "$builddir" "${opts[@]}" >/dev/null
 fi
 # Only what the tests need, not the whole tree.
-meson compile -C "$builddir" tests/hardening/thread_stress_test tests/hardening/sync_stress_test
+meson compile -C "$builddir" tests/hardening/thread_stress_test tests/hardening/sync_stress_test \
+  tests/hardening/channel_stress_test
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
-  meson test -C "$builddir" --no-rebuild --print-errorlogs thread_stress sync_stress
+  meson test -C "$builddir" --no-rebuild --print-errorlogs thread_stress sync_stress channel_stress

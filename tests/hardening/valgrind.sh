@@ -20,8 +20,9 @@ cd "$(dirname "$0")/../.."
 builddir=${1:-build-test}
 suites=(api ids bad_input multiprocess lifetime permissions sysv_lowlevel threads cpp_wrapper fork
         memfd fdpass resize arrays wait_wake events semaphores mutexes sync_bad_input
-        cpp_signalling)
+        cpp_signalling channels channel_crash channel_bad_input cpp_channel)
 export IPCSHM_FD_PEER="$builddir/tests/fd_peer"  # fdpass's peer program (not traced)
+export IPCSHM_CHANNEL_PEER="$builddir/tests/channel_peer"  # the channel tests' (not traced)
 logs="$builddir/valgrind"
 rm -rf "$logs"
 mkdir -p "$logs"
