@@ -63,21 +63,6 @@ int check_same(const Segment& seg, uint32_t etype, uint32_t ndims, const int64_t
   return 0;
 }
 
-// core::create's -EINVAL under IPCSHM_OPEN_OR_CREATE may mean that the object
-// exists but is smaller than this array: that is a different array (-EEXIST),
-// which a read-only look tells. Any other -EINVAL stays as it was.
-int explain_too_small(const char* id, uint64_t total, int rc) {
-  char saved[512];
-  std::snprintf(saved, sizeof saved, "%s", last_error());
-  SegmentPtr probe;
-  if (attach(id, IPCSHM_READONLY, &probe) == 0 && probe->size() < total)
-    return fail_msg(EEXIST,
-                    "ipcshm_array_create(\"%s\"): exists with a different element type or "
-                    "dimensions (%llu bytes, fewer than the %llu of the array asked for)",
-                    id, ull(probe->size()), ull(total));
-  return fail_msg(-rc, "%s", saved);
-}
-
 }  // namespace
 
 int create(const char* id, uint32_t etype, uint32_t ndims, const int64_t* dims,
@@ -106,8 +91,8 @@ int create(const char* id, uint32_t etype, uint32_t ndims, const int64_t* dims,
                     "element count or the byte count overflows",
                     id, ndims, ull(element_size(etype)));
 
-  int rc = core::create(id, total, perms, flags, out);
-  if (rc == -EINVAL && (flags & IPCSHM_OPEN_OR_CREATE)) return explain_too_small(id, total, rc);
+  int rc = core::create_shaped(id, total, perms, flags, "ipcshm_array_create",
+                              "element type or dimensions", out);
   if (rc < 0) return rc;
   Segment& seg = **out;
   if (rc == 0) {

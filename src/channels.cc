@@ -159,7 +159,7 @@ int create(const char* id, uint32_t slot_size, uint32_t slot_count, uint32_t per
   SegmentPtr seg;
   int made;
   try {
-    made = core::create(id, g.total_size, perms, flags, &seg);
+    made = core::create_shaped(id, g.total_size, perms, flags, kCall, "slot size or count", &seg);
   } catch (...) {
     return fail_msg(ENOMEM, "%s: out of memory", kCall);
   }

@@ -1,4 +1,7 @@
+// The operations on objects named by an id, dispatched to the kind the id names.
 #include "objects.hpp"
+
+#include <cstdio>
 
 #include "errors.hpp"
 #include "ids.hpp"
@@ -40,6 +43,23 @@ int attach(const char* text, uint32_t flags, SegmentPtr* out) {
   }
   if (id.kind == IdKind::Memfd) return memfd::no_name("ipcshm_attach", id.name);
   return sysv::attach(id, flags, out);
+}
+
+int create_shaped(const char* id, uint64_t size, uint32_t perms, uint32_t flags,
+                  const char* call, const char* what, SegmentPtr* out) {
+  const int rc = create(id, size, perms, flags, out);
+  if (rc != -EINVAL || !(flags & IPCSHM_OPEN_OR_CREATE)) return rc;
+  // -EINVAL may mean that the object exists but is too small, which a
+  // read-only look tells; any other -EINVAL stays as it was.
+  char saved[512];
+  std::snprintf(saved, sizeof saved, "%s", last_error());
+  SegmentPtr probe;
+  if (attach(id, IPCSHM_READONLY, &probe) == 0 && probe->size() < size)
+    return fail_msg(EEXIST, "%s(\"%s\"): exists with a different %s (%llu bytes, fewer than "
+                    "the %llu of the one asked for)",
+                    call, id, what, static_cast<unsigned long long>(probe->size()),
+                    static_cast<unsigned long long>(size));
+  return fail_msg(-rc, "%s", saved);
 }
 
 int remove(const char* text) {

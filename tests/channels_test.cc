@@ -444,6 +444,16 @@ TEST(Channel, OpenOrCreateJoinsAChannelOfTheSameShape) {
   EXPECT_EQ(-EBUSY, ipcshm_channel_create(id.c_str(), 32, 4, 0600, IPCSHM_OPEN_OR_CREATE,
                                           IPCSHM_SENDER, &other));
   EXPECT_EQ(-EEXIST, ipcshm_channel_create(id.c_str(), 32, 4, 0600, 0, IPCSHM_SENDER, &other));
+  // Shapes that need more bytes than the object has, and fewer: another
+  // channel all the same (-EEXIST, not the -EINVAL of a plain object's size).
+  for (const auto& [size, count] : {std::pair{32u, 8u}, {256u, 4u}, {32u, 2u}, {4096u, 64u}}) {
+    EXPECT_EQ(-EEXIST, ipcshm_channel_create(id.c_str(), size, count, 0600,
+                                             IPCSHM_OPEN_OR_CREATE, IPCSHM_RECEIVER, &other))
+        << size << " x " << count;
+    EXPECT_NE(nullptr, std::strstr(ipcshm_last_error(), "ipcshm_channel_create"))
+        << ipcshm_last_error();
+  }
+  EXPECT_EQ(nullptr, other);
   EXPECT_EQ(0, send_text(tx.get(), "x"));
   EXPECT_EQ("x", recv_text(rx.get(), 0));
 }
