@@ -25,7 +25,7 @@ import ctypes
 import errno
 import functools
 import weakref
-from typing import Any, Optional, Set
+from typing import Any, Callable, Optional, Set, Tuple
 
 from ._errors import MessageTooLongError, _check, _error
 from ._native import lib as _lib
@@ -71,25 +71,32 @@ def _buffer_span(buf: Any, offset: int, size: Optional[int]) -> tuple[memoryview
     return m, offset, size
 
 
-class _End:
-    """One end of a channel (ctypes). The methods that Channel documents:
-    send_bytes, recv_bytes, recv_bytes_into; and the raw parts of the zero-copy
-    calls (_peek, _release, _reserve, _commit) and of opening and closing."""
+def _waiting(fn: Callable[[int], int], timeout_ns: int) -> int:
+    """fn(timeout) as _primitives._retry calls it (Ctrl-C ends a wait); a
+    timeout > 0 that passed is -ETIMEDOUT (TimeoutError), also when the last
+    try said -EAGAIN."""
+    rc = _retry(fn, timeout_ns)
+    if rc == -errno.EAGAIN and timeout_ns != 0:
+        return -errno.ETIMEDOUT
+    return rc
 
-    __slots__ = ("_out", "_watch", "_slot_size", "_role", "_viewref", "_view_kind")
+
+class End:
+    """One end of a channel (ctypes). The methods that Channel documents:
+    send_bytes, recv_bytes, recv_bytes_into; and the raw halves of the
+    zero-copy calls (_peek_raw, _release_raw, _reserve_raw, _commit_raw) and
+    of opening and closing."""
+
+    __slots__ = ("_out", "_watch", "_slot_size", "_role")
     _out: ctypes.c_void_p
     _slot_size: int
     _role: int
-    _viewref: Optional[weakref.ref[Any]]
-    _view_kind: int         # 0 none, 1 peeked, 2 reserved
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = super().__new__(cls)
         self._out = ctypes.c_void_p()
         self._slot_size = 0
         self._role = 0
-        self._viewref = None
-        self._view_kind = 0
         return self
 
     # opening and closing ------------------------------------------------------
@@ -127,10 +134,6 @@ class _End:
         _live.discard(self._watch)
         return int(_close(h))
 
-    def _views_alive(self) -> bool:
-        ref = self._viewref
-        return ref is not None and ref() is not None
-
     @property
     def _ptr(self) -> int:
         """The end's value (for the calls made over ctypes in _channels.py)."""
@@ -146,7 +149,7 @@ class _End:
         m, offset, size = _buffer_span(buf, offset, size)
         h = self._ptr
         addr = (_address(m) if size else 0) + offset
-        rc = _retry(lambda t: int(_send(h, addr, size, t)), _timeout_ns(timeout))
+        rc = _waiting(lambda t: int(_send(h, addr, size, t)), _timeout_ns(timeout))
         del m
         if rc < 0:
             if rc == -errno.EMSGSIZE:
@@ -163,18 +166,16 @@ class _End:
             buf = ctypes.create_string_buffer(maxlength)
             got = ctypes.c_uint64()
             ref = ctypes.byref(got)
-            rc = _retry(lambda t: int(_recv(h, buf, maxlength, ref, t)), t)
+            rc = _waiting(lambda t: int(_recv(h, buf, maxlength, ref, t)), t)
             if rc < 0:
                 if rc == -errno.EMSGSIZE:
                     raise MessageTooLongError(got.value, maxlength, rc)
                 raise _error(rc)
             return buf.raw[:got.value]
-        if self._view_kind == 1:
-            raise _busy("recv_bytes", "a message is peeked on this end")
         ptr = ctypes.c_void_p()
         n = ctypes.c_uint64()
         pref, nref = ctypes.byref(ptr), ctypes.byref(n)
-        _check(_retry(lambda t: int(_peek(h, pref, nref, t)), t))
+        _check(_waiting(lambda t: int(_peek(h, pref, nref, t)), t))
         data = ctypes.string_at(ptr.value or 0, n.value) if n.value else b""
         _check(_release(h))
         return data
@@ -194,7 +195,7 @@ class _End:
         addr = (_address(m) + offset) if cap else 0
         got = ctypes.c_uint64()
         ref = ctypes.byref(got)
-        rc = _retry(lambda t: int(_recv(h, addr, cap, ref, t)), _timeout_ns(timeout))
+        rc = _waiting(lambda t: int(_recv(h, addr, cap, ref, t)), _timeout_ns(timeout))
         del m
         if rc < 0:
             if rc == -errno.EMSGSIZE:
@@ -202,10 +203,52 @@ class _End:
             raise _error(rc)
         return got.value
 
-    # zero-copy ----------------------------------------------------------------
+    # the raw halves of zero-copy (ext/channel.c has the same) -----------------
+
+    def _peek_raw(self, timeout_ns: int) -> Tuple[int, int]:
+        h = self._ptr
+        ptr = ctypes.c_void_p()
+        n = ctypes.c_uint64()
+        pref, nref = ctypes.byref(ptr), ctypes.byref(n)
+        _check(_waiting(lambda t: int(_peek(h, pref, nref, t)), timeout_ns))
+        return ptr.value or 0, n.value
+
+    def _reserve_raw(self, timeout_ns: int) -> int:
+        h = self._ptr
+        ptr = ctypes.c_void_p()
+        pref = ctypes.byref(ptr)
+        _check(_waiting(lambda t: int(_reserve(h, pref, t)), timeout_ns))
+        return ptr.value or 0
+
+    def _release_raw(self) -> None:
+        _check(_release(self._ptr))
+
+    def _commit_raw(self, length: int) -> None:
+        rc = int(_commit(self._ptr, length))
+        if rc == -errno.EMSGSIZE:
+            raise MessageTooLongError(length, self._slot_size, rc)
+        _check(rc)
+
+
+class ZeroCopy:
+    """The views of peek and reserve, for both ends (over their raw calls).
+    The class that mixes it in has the slots _viewref and _view_kind."""
+
+    __slots__ = ()
+    _viewref: Optional[weakref.ref[Any]]
+    _view_kind: int         # 0 none, 1 peeked, 2 reserved
+    _slot_size: int
+
+    def _views_alive(self) -> bool:
+        ref = self._viewref
+        return ref is not None and ref() is not None
 
     def _export(self, ptr: int, size: int, readonly: bool, kind: int) -> memoryview:
-        exporter: Any = (ctypes.c_ubyte * size).from_address(ptr)
+        exporter: Any
+        if size:
+            exporter = (ctypes.c_ubyte * size).from_address(ptr)
+        else:
+            exporter = ctypes.create_string_buffer(0)
         exporter.end = self             # views keep the end (and its mapping)
         raw = memoryview(exporter)      # ('<B': cast to 'B', as _buffers.py does)
         view = raw.cast("B")
@@ -226,23 +269,8 @@ class _End:
     def _peek(self, timeout_ns: int) -> memoryview:
         """A read-only view of the next message, in place (ipcshm_channel_peek)."""
         self._check_no_view("peek")
-        h = self._ptr
-        ptr = ctypes.c_void_p()
-        n = ctypes.c_uint64()
-        pref, nref = ctypes.byref(ptr), ctypes.byref(n)
-        _check(_retry(lambda t: int(_peek(h, pref, nref, t)), timeout_ns))
-        return self._export(ptr.value or 0, n.value, True, 1) if n.value else \
-            self._export_empty(1)
-
-    def _export_empty(self, kind: int) -> memoryview:
-        # a message of 0 bytes: an empty view (ctypes has no 0-length array
-        # from an address worth exporting)
-        exporter: Any = ctypes.create_string_buffer(0)
-        exporter.end = self
-        view = memoryview(exporter).cast("B").toreadonly()
-        self._viewref = weakref.ref(exporter)
-        self._view_kind = kind
-        return view
+        ptr, n = self._peek_raw(timeout_ns)     # type: ignore[attr-defined]
+        return self._export(ptr, n, True, 1)
 
     def _release(self) -> None:
         """Releases the peeked message (ipcshm_channel_release); BufferError
@@ -250,16 +278,13 @@ class _End:
         self._check_no_view("release the message")
         self._viewref = None
         self._view_kind = 0
-        _check(_release(self._ptr))
+        self._release_raw()     # type: ignore[attr-defined]
 
     def _reserve(self, timeout_ns: int) -> memoryview:
         """A writable view of the next free slot (ipcshm_channel_reserve)."""
         self._check_no_view("reserve")
-        h = self._ptr
-        ptr = ctypes.c_void_p()
-        pref = ctypes.byref(ptr)
-        _check(_retry(lambda t: int(_reserve(h, pref, t)), timeout_ns))
-        return self._export(ptr.value or 0, self._slot_size, False, 2)
+        ptr = self._reserve_raw(timeout_ns)     # type: ignore[attr-defined]
+        return self._export(ptr, self._slot_size, False, 2)
 
     def _commit(self, length: int) -> None:
         """Sends the first `length` bytes of the reserved slot
@@ -267,22 +292,13 @@ class _End:
         self._check_no_view("commit the slot")
         if length < 0:
             raise ValueError("negative length")
-        rc = int(_commit(self._ptr, length))
-        if rc == -errno.EMSGSIZE:
-            raise MessageTooLongError(length, self._slot_size, rc)
+        try:
+            self._commit_raw(length)        # type: ignore[attr-defined]
+        except MessageTooLongError:
+            raise       # (the slot stays reserved)
+        except BaseException:
+            self._viewref = None
+            self._view_kind = 0
+            raise
         self._viewref = None
         self._view_kind = 0
-        _check(rc)
-
-
-def _busy(call: str, why: str) -> OSError:
-    return OSError(errno.EBUSY, "%s: %s (release it first)" % (call, why))
-
-
-def close_at_exit() -> None:
-    """Closes the ends still open whose mappings no view uses (the volatile
-    channels of this process then go as they should)."""
-    for r in list(_live):
-        end = r()
-        if end is not None and not end._views_alive():
-            end._close_end()

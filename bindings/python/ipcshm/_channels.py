@@ -19,6 +19,7 @@ import errno
 import os
 import select
 import time
+import weakref
 from typing import (TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, SupportsIndex,
                     Tuple, Union)
 
@@ -78,8 +79,12 @@ if TYPE_CHECKING:
             `offset` and returns its length. A message longer than the room is
             MessageTooLongError with its ``length`` (it stays)."""
             ...
+elif _accel.ext is not None:
+    class _Base(_accel.ext.ChannelEnd, _channel_ends.ZeroCopy):
+        __slots__ = ()
 else:
-    _Base = getattr(_accel.ext, "ChannelEnd", None) or _channel_ends._End
+    class _Base(_channel_ends.End, _channel_ends.ZeroCopy):
+        __slots__ = ()
 
 
 def _role(role: Union[str, int]) -> int:
@@ -295,9 +300,14 @@ class Channel(_Base):
     it, is MessageTooLongError (``.length``; the message stays). close()
     closes the end (also at exit and when the object is dropped)."""
 
-    __slots__ = ("_id", "_readiness", "__weakref__")
+    __slots__ = ("_id", "_readiness", "_viewref", "_view_kind", "__weakref__")
     _id: str
     _readiness: int
+
+    def _fresh(self) -> None:
+        self._readiness = -1
+        self._viewref = None
+        self._view_kind = 0
 
     def __init__(self, id: Optional[Union[str, bytes]] = None,
                  role: Union[str, int] = "receiver", *, create: bool = False,
@@ -305,7 +315,7 @@ class Channel(_Base):
                  perms: int = 0o600, volatile: bool = True, open_or_create: bool = False,
                  prefault: bool = False, locked: bool = False,
                  hugepages: bool = False) -> None:
-        self._readiness = -1
+        self._fresh()
         r = _role(role)
         flags = (IPCSHM_PREFAULT if prefault else 0) | (IPCSHM_LOCKED if locked else 0)
         if create or open_or_create:
@@ -331,6 +341,7 @@ class Channel(_Base):
         self._opened()
 
     def _opened(self) -> None:
+        _open_ends.add(self)
         c = self._handle_info()
         self._slot_size = c.slot_size
         h = ctypes.c_void_p()
@@ -344,7 +355,7 @@ class Channel(_Base):
         open as `fd` (an int or an object with fileno(): inherited, or from
         object_fd()); fd stays the caller's."""
         self = cls.__new__(cls)
-        self._readiness = -1
+        self._fresh()
         self._open_end("fd", _fileno(fd), _role(role))
         self._opened()
         return self
@@ -604,7 +615,8 @@ class Channel(_Base):
 def _too_long(length: int, limit: int) -> Exception:
     from ._errors import MessageTooLongError
     return MessageTooLongError(length, limit, -errno.EMSGSIZE,
-                               b"the message is longer than the channel's slots")
+                               b"a message of %d bytes is longer than a slot (%d bytes)"
+                               % (length, limit))
 
 
 def _wake(fut: "asyncio.Future[bool]", value: bool) -> None:
@@ -635,4 +647,18 @@ def _drain(fd: int) -> None:
             return
 
 
-_handles.before_exit.append(_channel_ends.close_at_exit)
+# The open ends, closed at exit (but those whose views are alive: a thread may
+# still read them; the kernel drops their roles when the process ends).
+_open_ends: "weakref.WeakSet[Channel]" = weakref.WeakSet()
+
+
+def _close_at_exit() -> None:
+    for ch in list(_open_ends):
+        try:
+            if not ch._views_alive():
+                ch.close()
+        except Exception:   # (at exit: nothing to tell it to)
+            pass
+
+
+_handles.before_exit.append(_close_at_exit)

@@ -60,8 +60,7 @@ class MessageTooLongError(OSError):
     def __init__(self, length: int, limit: int, rc: int = -_errno.EMSGSIZE,
                  text: Optional[bytes] = None) -> None:
         msg = _message(-rc) if text is None else text.decode("utf-8", "replace")
-        super().__init__(_errno.EMSGSIZE, "%s (a message of %d bytes, room for %d)"
-                         % (msg, length, limit))
+        super().__init__(_errno.EMSGSIZE, msg)
         self.length = length
         self.limit = limit
 
