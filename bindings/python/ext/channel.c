@@ -325,7 +325,16 @@ static PyObject *ChannelEnd_recv_bytes_into(ChannelEndObject *self, PyObject *co
   }
   if (index_arg(a[1], 0, &offset) < 0 || timeout_arg(a[2], &timeout) < 0) return NULL;
   if ((c.ch = open_end(self)) == NULL) return NULL;
-  if (PyObject_GetBuffer(a[0], &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  if (PyObject_GetBuffer(a[0], &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+    /* a read-only buffer is a TypeError, as socket.recv_into() says it */
+    if (PyErr_ExceptionMatches(PyExc_BufferError) &&
+        PyObject_GetBuffer(a[0], &view, PyBUF_C_CONTIGUOUS) == 0) {
+      PyBuffer_Release(&view);
+      PyErr_Clear();
+      PyErr_SetString(PyExc_TypeError, "recv_bytes_into needs a writable buffer");
+    }
+    return NULL;
+  }
   if (offset < 0 || offset > view.len) {
     PyBuffer_Release(&view);
     PyErr_SetString(PyExc_ValueError, "offset out of bounds");

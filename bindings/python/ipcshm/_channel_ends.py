@@ -25,7 +25,7 @@ import ctypes
 import errno
 import functools
 import weakref
-from typing import Any, Callable, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Set, Tuple
 
 from ._errors import MessageTooLongError, _check, _error
 from ._native import lib as _lib
@@ -146,10 +146,18 @@ class End:
 
     def send_bytes(self, buf: Any, offset: int = 0, size: Optional[int] = None, *,
                    timeout: Optional[float] = None) -> None:
-        m, offset, size = _buffer_span(buf, offset, size)
+        if buf.__class__ is bytes and offset == 0 and size is None:
+            addr: Any = buf         # (ctypes passes the bytes' own memory)
+            size = len(buf)
+            m = None
+        else:
+            m, offset, size = _buffer_span(buf, offset, size)
+            addr = (_address(m) if size else 0) + offset
         h = self._ptr
-        addr = (_address(m) if size else 0) + offset
-        rc = _waiting(lambda t: int(_send(h, addr, size, t)), _timeout_ns(timeout))
+        t = -1 if timeout is None else _timeout_ns(timeout)
+        rc = _send(h, addr, size, 0)        # first without waiting
+        if (rc == -errno.EAGAIN or rc == -errno.EINTR) and t != 0:
+            rc = _waiting(lambda t: int(_send(h, addr, size, t)), t)
         del m
         if rc < 0:
             if rc == -errno.EMSGSIZE:
@@ -159,7 +167,7 @@ class End:
     def recv_bytes(self, maxlength: Optional[int] = None, *,
                    timeout: Optional[float] = None) -> bytes:
         h = self._ptr
-        t = _timeout_ns(timeout)
+        t = -1 if timeout is None else _timeout_ns(timeout)
         if maxlength is not None:
             if maxlength < 0:
                 raise ValueError("negative maxlength")
@@ -175,7 +183,11 @@ class End:
         ptr = ctypes.c_void_p()
         n = ctypes.c_uint64()
         pref, nref = ctypes.byref(ptr), ctypes.byref(n)
-        _check(_waiting(lambda t: int(_peek(h, pref, nref, t)), t))
+        rc = _peek(h, pref, nref, 0)        # first without waiting
+        if rc < 0:
+            if (rc == -errno.EAGAIN or rc == -errno.EINTR) and t != 0:
+                rc = _waiting(lambda t: int(_peek(h, pref, nref, t)), t)
+            _check(rc)
         data = ctypes.string_at(ptr.value or 0, n.value) if n.value else b""
         _check(_release(h))
         return data
@@ -234,7 +246,8 @@ class ZeroCopy:
     """The views of peek and reserve, for both ends (over their raw calls).
     The class that mixes it in has the slots _viewref and _view_kind."""
 
-    __slots__ = ()
+    if not TYPE_CHECKING:
+        __slots__ = ()
     _viewref: Optional[weakref.ref[Any]]
     _view_kind: int         # 0 none, 1 peeked, 2 reserved
     _slot_size: int
@@ -259,6 +272,25 @@ class ZeroCopy:
             view = ro
         self._viewref = weakref.ref(exporter)
         self._view_kind = kind
+        return view
+
+    def _view_again(self, readonly: bool, nbytes: Optional[int]) -> memoryview:
+        """A new view (of `nbytes`, or all) from the exporter of the live views."""
+        ref = self._viewref
+        exporter = ref() if ref is not None else None
+        if exporter is None:
+            raise ValueError("no view of a slot is alive")
+        raw = memoryview(exporter)
+        view = raw.cast("B")
+        raw.release()
+        if readonly:
+            ro = view.toreadonly()
+            view.release()
+            view = ro
+        if nbytes is not None and nbytes != len(view):
+            part = view[:nbytes]
+            view.release()
+            view = part
         return view
 
     def _check_no_view(self, what: str) -> None:

@@ -20,8 +20,8 @@ import os
 import select
 import time
 import weakref
-from typing import (TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, SupportsIndex,
-                    Tuple, Union)
+import typing
+from typing import TYPE_CHECKING, Any, Optional, SupportsIndex, Tuple, Union
 
 from . import _accel, _channel_ends, _handles
 from ._args import _FS_ENCODING, _FS_ERRORS, _PREFIXES, _fileno, _id_bytes, _perms
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         def _open_end(self, how: str, *args: Any) -> int: ...
         def _close_end(self) -> int: ...
         def _views_alive(self) -> bool: ...
+        def _view_again(self, readonly: bool, nbytes: Optional[int]) -> memoryview: ...
         def _peek(self, timeout_ns: int) -> memoryview: ...
         def _release(self) -> None: ...
         def _reserve(self, timeout_ns: int) -> memoryview: ...
@@ -106,7 +107,7 @@ def _u32(value: SupportsIndex, what: str, low: int) -> int:
 def _ident(name: Union[str, bytes]) -> bytes:
     if isinstance(name, str) and "\0" not in name:
         ident = name.encode(_FS_ENCODING, _FS_ERRORS)
-        if ident[:1] != b"/" and not ident.startswith(_PREFIXES):
+        if ident[:1] != b"/" and not (ident == b"private" or ident.startswith(_PREFIXES)):
             ident = b"/" + ident
         return ident
     return _id_bytes(name)
@@ -187,6 +188,12 @@ class Reservation:
                 raise BufferError("cannot commit: a buffer made from the reserved slot's "
                                   "view is still alive (delete it first)") from None
             self._buf = None
+            if self._ch._views_alive():
+                # a slice or an array of it: buf again (as it was), and no commit
+                self._buf = self._ch._view_again(False, self._nbytes)
+                raise BufferError("cannot commit: a view of the reserved slot (a slice "
+                                  "of buf, an array over it) is still alive (delete it "
+                                  "first)")
 
     def commit(self, nbytes: Optional[int] = None) -> None:
         """Sends the first `nbytes` (by default what reserve() was asked for)
@@ -199,10 +206,13 @@ class Reservation:
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
         if exc_type is not None:
-            try:
-                self._drop_view()
-            except BufferError:
-                pass
+            buf = self._buf
+            if buf is not None:
+                try:
+                    buf.release()
+                    self._buf = None
+                except BufferError:
+                    pass
             return
         if not self._done:
             self.commit()
@@ -249,6 +259,10 @@ class PeekedMessage:
                 raise BufferError("cannot release the message: a buffer made from its "
                                   "view is still alive (delete it first)") from None
             self._buf = None
+            if self._ch._views_alive():
+                self._buf = self._ch._view_again(True, None)
+                raise BufferError("cannot release the message: a view of it (a slice of "
+                                  "buf, an array over it) is still alive (delete it first)")
         self._ch._release()
         self._done = True
 
@@ -491,7 +505,7 @@ class Channel(_Base):
 
     # iteration, polling, asyncio -----------------------------------------------
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> typing.Iterator[bytes]:
         """The messages (recv_bytes()) until the sender's role is vacant and
         the channel empty; other errors raise."""
         while True:
@@ -565,10 +579,10 @@ class Channel(_Base):
         """send_bytes() for asyncio (waits on fileno() while the channel is full)."""
         await self._async(lambda: self.send_bytes(buf, offset, size, timeout=0), timeout)
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
         return self._aiter()
 
-    async def _aiter(self) -> AsyncIterator[bytes]:
+    async def _aiter(self) -> typing.AsyncIterator[bytes]:
         while True:
             try:
                 yield await self.recv_bytes_async()
