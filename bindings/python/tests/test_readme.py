@@ -28,15 +28,23 @@ def _recording(self, handle, readonly, prefault):
         with open(_record, "a") as _f:
             _f.write(self.id + "\\n")
 _sm.SharedMemory._adopt = _recording
+import ipcshm._channels as _ch
+_opened = _ch.Channel._opened
+def _recording_channel(self):
+    _opened(self)
+    with open(_record, "a") as _f:
+        _f.write(self.id + "\\n")
+_ch.Channel._opened = _recording_channel
 """
 
 
 def test_readme_has_its_examples():
     blocks = python_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     assert "SharedMemory.recv" in blocks[1] and "ProcessPoolExecutor" in blocks[2]
     assert "ipcshm.array" in blocks[3]
-    assert "ipcshm.Mutex" in blocks[-1]
+    assert "ipcshm.Mutex" in blocks[4]
+    assert "ipcshm.Channel" in blocks[5]
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
