@@ -49,7 +49,16 @@ typedef struct {
   ipcshm_channel_t *ch; /* NULL until opened, and once closed */
   unsigned int role;
   unsigned int slot_size;
+  int view_kind;     /* _view_kind: 0, 1 a message peeked, 2 a slot reserved */
+  PyObject *viewref; /* _viewref: a weak reference to the exporter of the views */
 } ChannelEndObject;
+
+/* Whether a view of a peeked message or reserved slot is alive (see
+ * _channel_ends.ZeroCopy, which keeps _viewref). */
+static int views_alive(ChannelEndObject *self) {
+  return self->viewref != NULL && PyWeakref_Check(self->viewref) &&
+         PyWeakref_GetObject(self->viewref) != Py_None;
+}
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -293,6 +302,11 @@ static PyObject *ChannelEnd_recv_bytes(ChannelEndObject *self, PyObject *const *
       return NULL;
     return out;
   }
+  if (views_alive(self)) {
+    PyErr_SetString(PyExc_BufferError,
+                    "cannot receive: a view of the peeked message is still alive");
+    return NULL;
+  }
   c.op = 2;
   c.ptr = NULL;
   c.len = 0;
@@ -305,6 +319,8 @@ static PyObject *ChannelEnd_recv_bytes(ChannelEndObject *self, PyObject *const *
     Py_DECREF(out);
     return ipcshm_api_raise(rc);
   }
+  self->view_kind = 0; /* (a message peeked before, with no view left: taken now) */
+  Py_CLEAR(self->viewref);
   return out;
 }
 
@@ -487,7 +503,9 @@ static PyObject *ChannelEnd_close_end(ChannelEndObject *self, PyObject *unused) 
   (void)unused;
   if (ch != NULL) {
     self->ch = NULL;
+    Py_BEGIN_ALLOW_THREADS /* (it may wait for a call that another thread is in) */
     rc = ipcshm_api.ipcshm_channel_close(ch);
+    Py_END_ALLOW_THREADS
   }
   return PyLong_FromLong(rc);
 }
@@ -505,6 +523,7 @@ static void ChannelEnd_dealloc(ChannelEndObject *self) {
     self->ch = NULL;
     ipcshm_api.ipcshm_channel_close(ch);
   }
+  Py_CLEAR(self->viewref);
   tp->tp_free((PyObject *)self);
 }
 
@@ -516,6 +535,8 @@ static PyObject *ChannelEnd_new(PyTypeObject *type, PyObject *args, PyObject *kw
     self->ch = NULL;
     self->role = 0;
     self->slot_size = 0;
+    self->view_kind = 0;
+    self->viewref = NULL;
   }
   return (PyObject *)self;
 }
@@ -549,6 +570,10 @@ static PyMethodDef ChannelEnd_methods[] = {
 static PyMemberDef ChannelEnd_members[] = {
     {"_role", T_UINT, offsetof(ChannelEndObject, role), 0, "IPCSHM_SENDER or IPCSHM_RECEIVER"},
     {"_slot_size", T_UINT, offsetof(ChannelEndObject, slot_size), 0, "the slot size"},
+    {"_view_kind", T_INT, offsetof(ChannelEndObject, view_kind), 0,
+     "0; 1 a message is peeked; 2 a slot is reserved"},
+    {"_viewref", T_OBJECT, offsetof(ChannelEndObject, viewref), 0,
+     "a weak reference to the exporter of the live views, or None"},
     {NULL, 0, 0, 0, NULL}};
 
 static PyGetSetDef ChannelEnd_getset[] = {

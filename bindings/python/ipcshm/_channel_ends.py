@@ -87,16 +87,20 @@ class End:
     zero-copy calls (_peek_raw, _release_raw, _reserve_raw, _commit_raw) and
     of opening and closing."""
 
-    __slots__ = ("_out", "_watch", "_slot_size", "_role")
+    __slots__ = ("_out", "_watch", "_slot_size", "_role", "_viewref", "_view_kind")
     _out: ctypes.c_void_p
     _slot_size: int
     _role: int
+    _viewref: Optional[weakref.ref[Any]]
+    _view_kind: int
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = super().__new__(cls)
         self._out = ctypes.c_void_p()
         self._slot_size = 0
         self._role = 0
+        self._viewref = None
+        self._view_kind = 0
         return self
 
     # opening and closing ------------------------------------------------------
@@ -180,6 +184,9 @@ class End:
                     raise MessageTooLongError(got.value, maxlength, rc)
                 raise _error(rc)
             return buf.raw[:got.value]
+        ref = self._viewref
+        if ref is not None and ref() is not None:
+            raise BufferError("cannot receive: a view of the peeked message is still alive")
         ptr = ctypes.c_void_p()
         n = ctypes.c_uint64()
         pref, nref = ctypes.byref(ptr), ctypes.byref(n)
@@ -190,6 +197,8 @@ class End:
             _check(rc)
         data = ctypes.string_at(ptr.value or 0, n.value) if n.value else b""
         _check(_release(h))
+        self._view_kind = 0     # (a message peeked before, with no view left: taken now)
+        self._viewref = None
         return data
 
     def recv_bytes_into(self, buf: Any, offset: int = 0, *,
@@ -244,7 +253,8 @@ class End:
 
 class ZeroCopy:
     """The views of peek and reserve, for both ends (over their raw calls).
-    The class that mixes it in has the slots _viewref and _view_kind."""
+    The end it is mixed with has _viewref and _view_kind (slots, or members
+    of the compiled ChannelEnd, whose recv_bytes looks at them)."""
 
     if not TYPE_CHECKING:
         __slots__ = ()

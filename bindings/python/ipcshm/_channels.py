@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         _role: int
         _slot_size: int
         _view_kind: int
+        _viewref: Optional[weakref.ref[Any]]
 
         @property
         def _ptr(self) -> int: ...
@@ -314,7 +315,7 @@ class Channel(_Base):
     it, is MessageTooLongError (``.length``; the message stays). close()
     closes the end (also at exit and when the object is dropped)."""
 
-    __slots__ = ("_id", "_readiness", "_viewref", "_view_kind", "__weakref__")
+    __slots__ = ("_id", "_readiness", "__weakref__")
     _id: str
     _readiness: int
 

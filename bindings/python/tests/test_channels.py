@@ -445,22 +445,41 @@ def test_ctrl_c_interrupts_a_blocked_call(name, call):
     assert not shm_exists(name)
 
 
-def test_close_from_another_thread_ends_a_blocked_call(pair):
+def test_threads_and_close_from_another_thread(pair):
     tx, rx = pair
-    errors = []
+    got, errors = [], []
 
     def waiter():
         try:
-            rx.recv_bytes()
+            got.append(rx.recv_bytes())
+            got.append(rx.recv_bytes())
         except Exception as e:      # noqa: BLE001
             errors.append(e)
 
     t = threading.Thread(target=waiter)
     t.start()
     time.sleep(0.2)
-    tx.send_bytes(b"late")
+    tx.send_bytes(b"late")          # wakes the thread blocked in recv_bytes
+    time.sleep(0.3)
+    rx.close()                      # ends its second, blocked call
     t.join(10)
-    assert not t.is_alive() and not errors
+    assert not t.is_alive() and got == [b"late"]
+    assert len(errors) == 1 and isinstance(errors[0], (OSError, ValueError))
+
+
+def test_recv_bytes_refuses_while_a_peeked_view_lives(pair):
+    tx, rx = pair
+    tx.send_bytes(b"one")
+    p = rx.peek()
+    m = p.buf
+    with pytest.raises(BufferError):
+        rx.recv_bytes()
+    with pytest.raises(OSError) as e:
+        rx.recv_bytes_into(bytearray(8))        # the library: EBUSY while peeked
+    assert e.value.errno == errno.EBUSY
+    del m
+    p.release()
+    assert rx.info().queued == 0
 
 
 def test_poll_and_fileno(pair):
