@@ -16,6 +16,7 @@ import asyncio
 import ctypes
 import dataclasses
 import errno
+import math
 import os
 import select
 import time
@@ -498,6 +499,9 @@ class Channel(_Base):
             n = msg.nbytes
             if dt.itemsize == 0 or n % dt.itemsize:
                 raise ValueError("a message of %d bytes is not an array of %s" % (n, dt))
+            if shape is not None and math.prod(shape) * dt.itemsize != n:
+                raise ValueError("a message of %d bytes is not an array of %s of shape %r"
+                                 % (n, dt, tuple(shape)))
             a = np.frombuffer(msg, dtype=dt)
             out = a.reshape(shape) if shape is not None else a
             out = out.copy()
@@ -612,6 +616,16 @@ class Channel(_Base):
 
     def __enter__(self) -> "Channel":
         return self
+
+    def __del__(self) -> None:
+        # (the end itself closes when its owner dies: only fileno()'s descriptor)
+        fd = getattr(self, "_readiness", -1)
+        if fd >= 0:
+            self._readiness = -1
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def __exit__(self, *exc: Any) -> None:
         self.close()

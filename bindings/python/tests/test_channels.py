@@ -135,6 +135,8 @@ def test_numpy_arrays_to_c_and_back_in_place(name):
     tx.send(np.arange(3, dtype=np.int16))
     with pytest.raises(ValueError):
         rx.recv(np.float64)             # 6 bytes are not float64s: it stays
+    with pytest.raises(ValueError):
+        rx.recv(np.int16, (2, 2))       # the wrong shape: it stays
     assert rx.recv(np.int16).tolist() == [0, 1, 2]
     tx.close()
     rx.close()
