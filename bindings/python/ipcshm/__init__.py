@@ -55,7 +55,9 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
 #   _shareable_list.py ShareableList in CPython's byte format, without its bugs
 #   _channels.py       Channel (1.2): a queue of messages between two ends, over
-#                      _channel_ends.py (ctypes) or ext/channel.c; ChannelInfo
+#                      _channel_ends.py (ctypes) or ext/channel.c;
+#                      _channel_views.py its reserve/peek views, _channel_info.py
+#                      ChannelInfo, channel_info()
 #   _manager.py        SharedMemoryManager (imported when first used: it imports
 #                      multiprocessing.managers)
 # A new concern gets a module of its own and a line here (and, if it has a

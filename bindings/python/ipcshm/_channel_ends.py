@@ -184,8 +184,8 @@ class End:
                     raise MessageTooLongError(got.value, maxlength, rc)
                 raise _error(rc)
             return buf.raw[:got.value]
-        ref = self._viewref
-        if ref is not None and ref() is not None:
+        vref = self._viewref
+        if vref is not None and vref() is not None:
             raise BufferError("cannot receive: a view of the peeked message is still alive")
         ptr = ctypes.c_void_p()
         n = ctypes.c_uint64()

@@ -1,37 +1,36 @@
 """Channel (libipcshm 1.2, ipcshm_channel_*): a bounded queue of messages from
-one sender to one receiver, between processes and languages, over the C ABI;
-ChannelInfo and channel_info().
+one sender to one receiver, between processes and languages, over the C ABI.
 
 The calls that carry messages (send_bytes, recv_bytes, recv_bytes_into and
 the raw halves of reserve/commit and peek/release) are those of the end that
 Channel inherits: the compiled module's ipcshm._ext.ChannelEnd (ext/channel.c)
-or, without it, _channel_ends._End (ctypes). This module adds what is not on
-the way of a message: opening, roles, the views' context managers, numpy,
-iteration, asyncio, info.
+or, without it, _channel_ends.End (ctypes). This module adds what is not on
+the way of a message: opening, roles, numpy, iteration, polling, asyncio;
+_channel_views.py has the views' context managers, _channel_info.py
+ChannelInfo and channel_info().
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import dataclasses
 import errno
 import math
 import os
 import select
 import time
-import weakref
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any, Optional, SupportsIndex, Tuple, Union
 
 from . import _accel, _channel_ends, _handles
 from ._args import _FS_ENCODING, _FS_ERRORS, _PREFIXES, _fileno, _id_bytes, _perms
+from ._channel_info import ChannelInfo, _new_info, channel_info
+from ._channel_views import PeekedMessage, Reservation
 from ._errors import _check, _error
-from ._native import (IPCSHM_END_CLOSED, IPCSHM_END_DIED, IPCSHM_END_NEVER,
-                      IPCSHM_END_OPEN, IPCSHM_HUGEPAGES, IPCSHM_KIND_MEMFD,
-                      IPCSHM_KIND_POSIX, IPCSHM_LOCKED, IPCSHM_OPEN_OR_CREATE,
-                      IPCSHM_PERSISTENT, IPCSHM_PREFAULT, IPCSHM_RECEIVER, IPCSHM_SENDER,
-                      ipcshm_channel_info_t)
+from ._native import (IPCSHM_END_CLOSED, IPCSHM_END_DIED, IPCSHM_HUGEPAGES, IPCSHM_LOCKED,
+                      IPCSHM_OPEN_OR_CREATE, IPCSHM_PERSISTENT, IPCSHM_PREFAULT,
+                      IPCSHM_RECEIVER, IPCSHM_SENDER, ipcshm_channel_info_t)
 from ._native import lib as _lib
 from ._primitives import _timeout_ns
 
@@ -41,9 +40,6 @@ _TEMPLATE = b"/ipcshm-ch-XXXXXX"
 _ROLES = {"sender": IPCSHM_SENDER, "receiver": IPCSHM_RECEIVER,
           IPCSHM_SENDER: IPCSHM_SENDER, IPCSHM_RECEIVER: IPCSHM_RECEIVER}
 _ROLE_NAMES = {IPCSHM_SENDER: "sender", IPCSHM_RECEIVER: "receiver"}
-_STATES = {IPCSHM_END_NEVER: "never", IPCSHM_END_OPEN: "open",
-           IPCSHM_END_CLOSED: "closed", IPCSHM_END_DIED: "died"}
-_KINDS = {IPCSHM_KIND_POSIX: "posix", IPCSHM_KIND_MEMFD: "memfd"}
 
 if TYPE_CHECKING:
     class _Base:
@@ -113,172 +109,6 @@ def _ident(name: Union[str, bytes]) -> bytes:
             ident = b"/" + ident
         return ident
     return _id_bytes(name)
-
-
-@dataclasses.dataclass(frozen=True)
-class ChannelInfo:
-    """What ipcshm_channel_info() tells of a channel: its kind ('posix' or
-    'memfd'), slot size and count, the state of each role ('never', 'open',
-    'closed' or 'died'), the messages queued (committed and not yet
-    released: multiprocessing.Queue.qsize()), sent and received since it was
-    made."""
-    kind: str
-    slot_size: int
-    slot_count: int
-    sender: str
-    receiver: str
-    queued: int
-    sent: int
-    received: int
-
-    @classmethod
-    def _from_c(cls, c: ipcshm_channel_info_t) -> "ChannelInfo":
-        return cls(_KINDS.get(c.kind, str(c.kind)), c.slot_size, c.slot_count,
-                   _STATES.get(c.sender, str(c.sender)),
-                   _STATES.get(c.receiver, str(c.receiver)), c.queued, c.sent, c.received)
-
-
-def _new_info() -> ipcshm_channel_info_t:
-    c = ipcshm_channel_info_t()
-    c.struct_size = ctypes.sizeof(c)
-    return c
-
-
-def channel_info(id: Union[str, bytes]) -> ChannelInfo:
-    """ChannelInfo of the channel `id` ("/name"), without opening an end (read
-    permission suffices; what `ipcshm ls` shows)."""
-    c = _new_info()
-    _check(_lib.ipcshm_channel_info(_ident(id), ctypes.byref(c)))
-    return ChannelInfo._from_c(c)
-
-
-class Reservation:
-    """A reserved slot (Channel.reserve()): ``with ch.reserve(n) as buf:`` gives
-    a writable memoryview of `n` bytes of the slot, in the channel's memory;
-    leaving the block without an exception commits them as one message.
-
-    Leaving it with an exception sends nothing (the slot stays reserved: the
-    next reserve() gives it again). The view is released at the end of the
-    block; any other view of the slot that is still alive then (a slice of
-    buf, a numpy array over it) is a BufferError, and nothing is sent, since
-    the slot belongs to the receiver once committed. commit(n) inside the block
-    sends `n` bytes instead (and the block then commits nothing more)."""
-
-    __slots__ = ("_ch", "_buf", "_nbytes", "_done")
-
-    def __init__(self, ch: "Channel", buf: memoryview, nbytes: int) -> None:
-        self._ch = ch
-        self._buf: Optional[memoryview] = buf
-        self._nbytes = nbytes
-        self._done = False
-
-    @property
-    def buf(self) -> memoryview:
-        if self._buf is None:
-            raise ValueError("the reservation is over")
-        return self._buf
-
-    def __enter__(self) -> memoryview:
-        return self.buf
-
-    def _drop_view(self) -> None:
-        buf = self._buf
-        if buf is not None:
-            try:
-                buf.release()
-            except BufferError:
-                raise BufferError("cannot commit: a buffer made from the reserved slot's "
-                                  "view is still alive (delete it first)") from None
-            self._buf = None
-            if self._ch._views_alive():
-                # a slice or an array of it: buf again (as it was), and no commit
-                self._buf = self._ch._view_again(False, self._nbytes)
-                raise BufferError("cannot commit: a view of the reserved slot (a slice "
-                                  "of buf, an array over it) is still alive (delete it "
-                                  "first)")
-
-    def commit(self, nbytes: Optional[int] = None) -> None:
-        """Sends the first `nbytes` (by default what reserve() was asked for)
-        of the slot as one message."""
-        if self._done:
-            raise ValueError("the reservation was committed already")
-        self._drop_view()
-        self._ch._commit(self._nbytes if nbytes is None else nbytes)
-        self._done = True
-
-    def __exit__(self, exc_type: Any, *exc: Any) -> None:
-        if exc_type is not None:
-            buf = self._buf
-            if buf is not None:
-                try:
-                    buf.release()
-                    self._buf = None
-                except BufferError:
-                    pass
-            return
-        if not self._done:
-            self.commit()
-
-
-class PeekedMessage:
-    """A message read in place (Channel.peek()): ``with ch.peek() as msg:`` gives
-    a read-only memoryview of the message in the channel's memory; leaving the
-    block releases it to the sender.
-
-    Leaving it with an exception keeps the message (the next peek() or
-    recv_bytes() gets it again; a receiver that dies leaves it to the next
-    one). The view is released at the end of the block; any view made from it
-    that is still alive then (a slice, np.frombuffer(msg)...) is a BufferError
-    and the message is kept, since the sender may overwrite the slot once it
-    is released: delete such views (or copy them) inside the block."""
-
-    __slots__ = ("_ch", "_buf", "_done")
-
-    def __init__(self, ch: "Channel", buf: memoryview) -> None:
-        self._ch = ch
-        self._buf: Optional[memoryview] = buf
-        self._done = False
-
-    @property
-    def buf(self) -> memoryview:
-        if self._buf is None:
-            raise ValueError("the message was released")
-        return self._buf
-
-    def __enter__(self) -> memoryview:
-        return self.buf
-
-    def release(self) -> None:
-        """Releases the message's slot to the sender (BufferError while a view
-        made from ``buf`` is alive)."""
-        if self._done:
-            return
-        buf = self._buf
-        if buf is not None:
-            try:
-                buf.release()
-            except BufferError:
-                raise BufferError("cannot release the message: a buffer made from its "
-                                  "view is still alive (delete it first)") from None
-            self._buf = None
-            if self._ch._views_alive():
-                self._buf = self._ch._view_again(True, None)
-                raise BufferError("cannot release the message: a view of it (a slice of "
-                                  "buf, an array over it) is still alive (delete it first)")
-        self._ch._release()
-        self._done = True
-
-    def __exit__(self, exc_type: Any, *exc: Any) -> None:
-        if exc_type is not None:
-            buf = self._buf
-            if buf is not None:
-                try:
-                    buf.release()
-                    self._buf = None
-                except BufferError:
-                    pass
-            return
-        self.release()
 
 
 class Channel(_Base):
