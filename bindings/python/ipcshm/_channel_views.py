@@ -4,10 +4,7 @@ block, and refuse to while a view made from theirs is alive."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
-
-if TYPE_CHECKING:
-    from ._channels import Channel
+from typing import Any, Optional
 
 
 class Reservation:
@@ -24,7 +21,7 @@ class Reservation:
 
     __slots__ = ("_ch", "_buf", "_nbytes", "_done")
 
-    def __init__(self, ch: "Channel", buf: memoryview, nbytes: int) -> None:
+    def __init__(self, ch: Any, buf: memoryview, nbytes: int) -> None:
         self._ch = ch
         self._buf: Optional[memoryview] = buf
         self._nbytes = nbytes
@@ -92,7 +89,7 @@ class PeekedMessage:
 
     __slots__ = ("_ch", "_buf", "_done")
 
-    def __init__(self, ch: "Channel", buf: memoryview) -> None:
+    def __init__(self, ch: Any, buf: memoryview) -> None:
         self._ch = ch
         self._buf: Optional[memoryview] = buf
         self._done = False
