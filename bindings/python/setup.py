@@ -15,8 +15,8 @@ if _choice not in ("auto", "yes", "no"):
 
 _ext = Extension(
     "ipcshm._ext",
-    sources=["ext/api.c", "ext/exporter.c", "ext/handle.c", "ext/module.c"],
-    depends=["ext/api.h", "ext/exporter.h", "ext/handle.h", "ipcshm/decl.h"],
+    sources=["ext/api.c", "ext/channel.c", "ext/exporter.c", "ext/handle.c", "ext/module.c"],
+    depends=["ext/api.h", "ext/channel.h", "ext/exporter.h", "ext/handle.h", "ipcshm/decl.h"],
     optional=_choice == "auto",
 )
 

@@ -19,6 +19,10 @@ static const struct {
     ENTRY(ipcshm_recv),    ENTRY(ipcshm_array_create), ENTRY(ipcshm_detach),
     ENTRY(ipcshm_pointer), ENTRY(ipcshm_size),     ENTRY(ipcshm_id),     ENTRY(ipcshm_remove),
     ENTRY(ipcshm_last_error), ENTRY(ipcshm_strerror),
+    ENTRY(ipcshm_channel_create), ENTRY(ipcshm_channel_open), ENTRY(ipcshm_channel_open_fd),
+    ENTRY(ipcshm_channel_send), ENTRY(ipcshm_channel_recv), ENTRY(ipcshm_channel_reserve),
+    ENTRY(ipcshm_channel_commit), ENTRY(ipcshm_channel_peek), ENTRY(ipcshm_channel_release),
+    ENTRY(ipcshm_channel_close),
 };
 
 int ipcshm_api_bind(PyObject *addresses, PyObject *factory) {

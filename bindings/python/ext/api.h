@@ -28,6 +28,16 @@ struct ipcshm_api {
   IPCSHM_EXT_FN(ipcshm_remove);
   IPCSHM_EXT_FN(ipcshm_last_error);
   IPCSHM_EXT_FN(ipcshm_strerror);
+  IPCSHM_EXT_FN(ipcshm_channel_create);
+  IPCSHM_EXT_FN(ipcshm_channel_open);
+  IPCSHM_EXT_FN(ipcshm_channel_open_fd);
+  IPCSHM_EXT_FN(ipcshm_channel_send);
+  IPCSHM_EXT_FN(ipcshm_channel_recv);
+  IPCSHM_EXT_FN(ipcshm_channel_reserve);
+  IPCSHM_EXT_FN(ipcshm_channel_commit);
+  IPCSHM_EXT_FN(ipcshm_channel_peek);
+  IPCSHM_EXT_FN(ipcshm_channel_release);
+  IPCSHM_EXT_FN(ipcshm_channel_close);
 };
 
 /* Every pointer is NULL until bind() has filled the table. */

@@ -3,14 +3,15 @@
  * mapping). It implements nothing of the library's own: each function is a
  * call of the library's, with its arguments converted and its handle owned.
  * One file per concern: api.c (the library's functions and errors), handle.c
- * (handles), exporter.c (buffers). A new concern gets a file and a line in
+ * (handles), exporter.c (buffers), channel.c (channel ends, since 1.2). A new concern gets a file and a line in
  * the table below. */
+#include "channel.h"
 #include "exporter.h"
 #include "handle.h"
 
 /* The interface version that ipcshm/_accel.py checks: an extension built from
  * other sources than the package's Python files is not used. */
-#define IPCSHM_EXT_API_VERSION 1
+#define IPCSHM_EXT_API_VERSION 2
 
 static PyObject *ext_bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
   (void)module;
@@ -19,6 +20,12 @@ static PyObject *ext_bind(PyObject *module, PyObject *const *args, Py_ssize_t na
     return NULL;
   }
   if (ipcshm_api_bind(args[0], args[1]) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *ext_set_msgsize_error(PyObject *module, PyObject *factory) {
+  (void)module;
+  if (channel_set_msgsize_factory(factory) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -48,6 +55,9 @@ static PyMethodDef ext_methods[] = {
     {"export", (PyCFunction)(void (*)(void))exporter_export, METH_FASTCALL,
      "export(handle, id, readonly, prefault, duplicating) -> (buf, weakref to "
      "its exporter, size)"},
+    {"set_msgsize_error", ext_set_msgsize_error, METH_O,
+     "set_msgsize_error(factory): factory(length, limit, rc, message) -> the exception "
+     "of -EMSGSIZE from a channel."},
     {"detach_at_exit", ext_detach_at_exit, METH_NOARGS,
      "Detaches the live handles that no view of the library's mapping uses."},
     {NULL, NULL, 0, NULL}};
@@ -59,13 +69,17 @@ static struct PyModuleDef ext_module = {
 
 PyMODINIT_FUNC PyInit__ext(void) {
   PyObject *m;
-  if (PyType_Ready(&Handle_Type) < 0 || PyType_Ready(&Exporter_Type) < 0) return NULL;
+  if (PyType_Ready(&Handle_Type) < 0 || PyType_Ready(&Exporter_Type) < 0 ||
+      PyType_Ready(&ChannelEnd_Type) < 0)
+    return NULL;
   m = PyModule_Create(&ext_module);
   if (m == NULL) return NULL;
   Py_INCREF(&Handle_Type);
   Py_INCREF(&Exporter_Type);
+  Py_INCREF(&ChannelEnd_Type);
   if (PyModule_AddObject(m, "Handle", (PyObject *)&Handle_Type) < 0 ||
       PyModule_AddObject(m, "Exporter", (PyObject *)&Exporter_Type) < 0 ||
+      PyModule_AddObject(m, "ChannelEnd", (PyObject *)&ChannelEnd_Type) < 0 ||
       PyModule_AddIntConstant(m, "API_VERSION", IPCSHM_EXT_API_VERSION) < 0) {
     Py_DECREF(m);
     return NULL;

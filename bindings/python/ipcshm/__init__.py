@@ -54,6 +54,10 @@ returns them: a KeyboardInterrupt at any moment leaks nothing.
 #   _mutexes.py        Mutex, OwnerDeadError, NotRecoverableError
 #   _multiprocessing.py  SharedMemory across multiprocessing: handed over attached
 #   _shareable_list.py ShareableList in CPython's byte format, without its bugs
+#   _channels.py       Channel (1.2): a queue of messages between two ends, over
+#                      _channel_ends.py (ctypes) or ext/channel.c;
+#                      _channel_views.py its reserve/peek views, _channel_info.py
+#                      ChannelInfo, channel_info()
 #   _manager.py        SharedMemoryManager (imported when first used: it imports
 #                      multiprocessing.managers)
 # A new concern gets a module of its own and a line here (and, if it has a
@@ -114,6 +118,23 @@ __all__ += [
     "Event", "Semaphore", "Mutex", "OwnerDeadError", "NotRecoverableError", "wait_word",
     "wake_word", "IPCSHM_EVENT_SIZE", "IPCSHM_SEM_SIZE", "IPCSHM_MUTEX_SIZE",
 ]
+
+# Channels (libipcshm 1.2): a bounded queue of messages from one sender to one receiver.
+from ._channels import Channel, ChannelInfo, channel_info  # noqa: E402
+from ._errors import MessageTooLongError  # noqa: E402
+from ._native import (IPCSHM_END_CLOSED, IPCSHM_END_DIED, IPCSHM_END_NEVER,  # noqa: E402
+                      IPCSHM_END_OPEN, IPCSHM_RECEIVER, IPCSHM_SENDER)
+
+for _public in (Channel, ChannelInfo, channel_info, MessageTooLongError):
+    _public.__module__ = __name__
+del _public
+
+__all__ += [
+    "Channel", "ChannelInfo", "channel_info", "MessageTooLongError", "IPCSHM_SENDER",
+    "IPCSHM_RECEIVER", "IPCSHM_END_NEVER", "IPCSHM_END_OPEN", "IPCSHM_END_CLOSED",
+    "IPCSHM_END_DIED",
+]
+
 
 def __getattr__(name: str) -> object:
     # SharedMemoryManager and its server, on first use (multiprocessing.managers

@@ -226,3 +226,21 @@ __all__ += [
     "Event", "Semaphore", "Mutex", "OwnerDeadError", "NotRecoverableError", "wait_word",
     "wake_word", "IPCSHM_EVENT_SIZE", "IPCSHM_SEM_SIZE", "IPCSHM_MUTEX_SIZE",
 ]
+
+# Channels (libipcshm 1.2): the modules' own hints.
+from ._channels import Channel as Channel
+from ._channels import ChannelInfo as ChannelInfo
+from ._channels import channel_info as channel_info
+from ._errors import MessageTooLongError as MessageTooLongError
+from ._native import IPCSHM_END_CLOSED as IPCSHM_END_CLOSED
+from ._native import IPCSHM_END_DIED as IPCSHM_END_DIED
+from ._native import IPCSHM_END_NEVER as IPCSHM_END_NEVER
+from ._native import IPCSHM_END_OPEN as IPCSHM_END_OPEN
+from ._native import IPCSHM_RECEIVER as IPCSHM_RECEIVER
+from ._native import IPCSHM_SENDER as IPCSHM_SENDER
+
+__all__ += [
+    "Channel", "ChannelInfo", "channel_info", "MessageTooLongError", "IPCSHM_SENDER",
+    "IPCSHM_RECEIVER", "IPCSHM_END_NEVER", "IPCSHM_END_OPEN", "IPCSHM_END_CLOSED",
+    "IPCSHM_END_DIED",
+]

@@ -35,11 +35,15 @@ from ._native import lib as _lib
 PURE_VAR = "IPCSHM_PURE"
 PATH_VAR = "IPCSHM_EXTENSION"
 # The interface this package speaks with the module (ext/module.c).
-API_VERSION = 1
+API_VERSION = 2
 # The library's functions that the module calls (ext/api.c).
 _FUNCTIONS = ("ipcshm_create", "ipcshm_attach", "ipcshm_attach_fd", "ipcshm_recv",
               "ipcshm_array_create", "ipcshm_detach", "ipcshm_pointer", "ipcshm_size",
-              "ipcshm_id", "ipcshm_remove", "ipcshm_last_error", "ipcshm_strerror")
+              "ipcshm_id", "ipcshm_remove", "ipcshm_last_error", "ipcshm_strerror",
+              "ipcshm_channel_create", "ipcshm_channel_open", "ipcshm_channel_open_fd",
+              "ipcshm_channel_send", "ipcshm_channel_recv", "ipcshm_channel_reserve",
+              "ipcshm_channel_commit", "ipcshm_channel_peek", "ipcshm_channel_release",
+              "ipcshm_channel_close")
 
 
 def _from_path(path: str) -> types.ModuleType:
@@ -86,6 +90,8 @@ def _load() -> Tuple[Optional[types.ModuleType], Optional[str]]:
     addresses = {name: ctypes.cast(getattr(_lib, name), ctypes.c_void_p).value
                  for name in _FUNCTIONS}
     module.bind(addresses, _error)
+    from ._errors import MessageTooLongError
+    module.set_msgsize_error(MessageTooLongError)
     return module, getattr(module, "__file__", wanted)
 
 

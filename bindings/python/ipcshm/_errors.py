@@ -46,3 +46,24 @@ def _check(rc: int) -> int:
     if rc < 0:
         raise _error(rc)
     return rc
+
+
+class MessageTooLongError(OSError):
+    """EMSGSIZE from a channel: a message longer than the slot size (send), or
+    than the buffer or ``maxlength`` given to receive it (the message then
+    stays in the channel: receive it again with room for ``length`` bytes).
+    ``length`` is the message's length, ``limit`` the room there was."""
+
+    length: int
+    limit: int
+
+    def __init__(self, length: int, limit: int, rc: int = -_errno.EMSGSIZE,
+                 text: Optional[bytes] = None) -> None:
+        msg = _message(-rc) if text is None else text.decode("utf-8", "replace")
+        super().__init__(_errno.EMSGSIZE, msg)
+        self.length = length
+        self.limit = limit
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.length, self.limit, -_errno.EMSGSIZE,
+                             str(self.strerror).encode()))

@@ -52,6 +52,15 @@ IPCSHM_EVENT_SIZE = 64
 IPCSHM_SEM_SIZE = 64
 IPCSHM_MUTEX_SIZE = 64
 
+# Channels (since 1.2): the roles of an end, and the states of a role
+# (ipcshm_channel_info_t.sender and .receiver).
+IPCSHM_SENDER = 1
+IPCSHM_RECEIVER = 2
+IPCSHM_END_NEVER = 0
+IPCSHM_END_OPEN = 1
+IPCSHM_END_CLOSED = 2
+IPCSHM_END_DIED = 3
+
 # The version of include/ipcshm.h these declarations follow.
 IPCSHM_VERSION_MAJOR = 1
 IPCSHM_VERSION_MINOR = 2
@@ -104,6 +113,36 @@ INFO_SIZE = 88
 if ctypes.sizeof(ipcshm_info_t) != INFO_SIZE:  # pragma: no cover - a broken build
     raise ImportError("ipcshm_info_t is %d bytes here, the C ABI says %d"
                       % (ctypes.sizeof(ipcshm_info_t), INFO_SIZE))
+
+class ipcshm_channel_info_t(ctypes.Structure):
+    """struct ipcshm_channel_info (since 1.2): 48 bytes; set struct_size before
+    a call."""
+    struct_size: int
+    kind: int
+    slot_size: int
+    slot_count: int
+    sender: int
+    receiver: int
+    queued: int
+    sent: int
+    received: int
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("kind", c_uint32),
+        ("slot_size", c_uint32),
+        ("slot_count", c_uint32),
+        ("sender", c_uint32),
+        ("receiver", c_uint32),
+        ("queued", c_uint64),
+        ("sent", c_uint64),
+        ("received", c_uint64),
+    ]
+
+
+CHANNEL_INFO_SIZE = 48
+if ctypes.sizeof(ipcshm_channel_info_t) != CHANNEL_INFO_SIZE:  # pragma: no cover
+    raise ImportError("ipcshm_channel_info_t is %d bytes here, the C ABI says %d"
+                      % (ctypes.sizeof(ipcshm_channel_info_t), CHANNEL_INFO_SIZE))
 
 # ipcshm_t * is opaque: a c_void_p. uint64_t is c_uint64 (never the default int,
 # which would truncate). Every function of include/ipcshm.h, with its restype and
@@ -158,6 +197,24 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "ipcshm_mutex_lock": (c_int, [c_void_p, c_int64]),
     "ipcshm_mutex_consistent": (c_int, [c_void_p]),
     "ipcshm_mutex_unlock": (c_int, [c_void_p]),
+    # Channels (since 1.2): ipcshm_channel_t * is opaque too (a c_void_p).
+    "ipcshm_channel_create": (c_int, [c_char_p, c_uint32, c_uint32, c_uint32, c_uint32,
+                                      c_uint32, _out_handle]),
+    "ipcshm_channel_open": (c_int, [c_char_p, c_uint32, _out_handle]),
+    "ipcshm_channel_open_fd": (c_int, [c_int, c_uint32, _out_handle]),
+    "ipcshm_channel_send": (c_int, [_handle, c_void_p, c_uint64, c_int64]),
+    "ipcshm_channel_recv": (c_int, [_handle, c_void_p, c_uint64, POINTER(c_uint64),
+                                    c_int64]),
+    "ipcshm_channel_reserve": (c_int, [_handle, POINTER(c_void_p), c_int64]),
+    "ipcshm_channel_commit": (c_int, [_handle, c_uint64]),
+    "ipcshm_channel_peek": (c_int, [_handle, POINTER(c_void_p), POINTER(c_uint64),
+                                    c_int64]),
+    "ipcshm_channel_release": (c_int, [_handle]),
+    "ipcshm_channel_close": (c_int, [_handle]),
+    "ipcshm_channel_handle": (c_int, [_handle, _out_handle]),
+    "ipcshm_channel_info": (c_int, [c_char_p, POINTER(ipcshm_channel_info_t)]),
+    "ipcshm_channel_handle_info": (c_int, [_handle, POINTER(ipcshm_channel_info_t)]),
+    "ipcshm_channel_fd": (c_int, [_handle]),
 }
 
 

@@ -98,3 +98,46 @@ int ipcshm_mutex_init(void *m);
 int ipcshm_mutex_lock(void *m, int64_t timeout_ns);
 int ipcshm_mutex_consistent(void *m);
 int ipcshm_mutex_unlock(void *m);
+
+typedef struct ipcshm_channel ipcshm_channel_t;
+
+enum { IPCSHM_SENDER = 1, IPCSHM_RECEIVER = 2 };
+
+enum {
+  IPCSHM_END_NEVER = 0,
+  IPCSHM_END_OPEN = 1,
+  IPCSHM_END_CLOSED = 2,
+  IPCSHM_END_DIED = 3
+};
+
+typedef struct ipcshm_channel_info {
+  uint32_t struct_size;
+  uint32_t kind;
+  uint32_t slot_size;
+  uint32_t slot_count;
+  uint32_t sender;
+  uint32_t receiver;
+  uint64_t queued;
+  uint64_t sent;
+  uint64_t received;
+} ipcshm_channel_info_t;
+
+int ipcshm_channel_create(const char *id, uint32_t slot_size, uint32_t slot_count,
+                          uint32_t perms, uint32_t flags, uint32_t role,
+                          ipcshm_channel_t **out);
+int ipcshm_channel_open(const char *id, uint32_t role, ipcshm_channel_t **out);
+int ipcshm_channel_open_fd(int fd, uint32_t role, ipcshm_channel_t **out);
+int ipcshm_channel_send(ipcshm_channel_t *ch, const void *msg, uint64_t len,
+                        int64_t timeout_ns);
+int ipcshm_channel_recv(ipcshm_channel_t *ch, void *buf, uint64_t cap, uint64_t *len,
+                        int64_t timeout_ns);
+int ipcshm_channel_reserve(ipcshm_channel_t *ch, void **slot, int64_t timeout_ns);
+int ipcshm_channel_commit(ipcshm_channel_t *ch, uint64_t len);
+int ipcshm_channel_peek(ipcshm_channel_t *ch, const void **msg, uint64_t *len,
+                        int64_t timeout_ns);
+int ipcshm_channel_release(ipcshm_channel_t *ch);
+int ipcshm_channel_close(ipcshm_channel_t *ch);
+int ipcshm_channel_handle(const ipcshm_channel_t *ch, const ipcshm_t **h);
+int ipcshm_channel_info(const char *id, ipcshm_channel_info_t *info);
+int ipcshm_channel_handle_info(const ipcshm_channel_t *ch, ipcshm_channel_info_t *info);
+int ipcshm_channel_fd(ipcshm_channel_t *ch);

@@ -161,6 +161,13 @@ def _recording(self, handle, readonly, prefault):
         with open(_record, "a") as _f:
             _f.write(self.id + "\\n")
 _sm.SharedMemory._adopt = _recording
+import ipcshm._channels as _ch
+_opened = _ch.Channel._opened
+def _recording_channel(self):
+    _opened(self)
+    with open(_record, "a") as _f:
+        _f.write(self.id + "\\n")
+_ch.Channel._opened = _recording_channel
 """
 
 

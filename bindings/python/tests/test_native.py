@@ -33,6 +33,9 @@ CTYPES_OF = {
     "uint32_t*": P(ctypes.c_uint32),
     "uint64_t*": P(ctypes.c_uint64),
     "ipcshm_info_t*": P(_native.ipcshm_info_t),
+    "ipcshm_channel_t*": ctypes.c_void_p,
+    "ipcshm_channel_t**": P(ctypes.c_void_p),
+    "ipcshm_channel_info_t*": P(_native.ipcshm_channel_info_t),
 }
 
 

@@ -15,10 +15,11 @@ def python_blocks():
 
 def test_readme_has_its_examples():
     blocks = python_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     assert "SharedMemory.recv" in blocks[1] and "ProcessPoolExecutor" in blocks[2]
     assert "ipcshm.array" in blocks[3]
-    assert "ipcshm.Mutex" in blocks[-1]
+    assert "ipcshm.Mutex" in blocks[4]
+    assert "ipcshm.Channel" in blocks[5]
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
