@@ -7,8 +7,11 @@
  * its standard input (it opens the receiving end from that descriptor, with
  * ipcshm_channel_open_fd) and prints its own summary line. Frames 0..COUNT-1
  * go to every receiver in turn, written in place (ipcshm_channel_reserve and
- * ipcshm_channel_commit): a frame is its number (8 bytes, little-endian), then
- * number % 1000 bytes of (uint8_t)number. When every frame is sent the ends
+ * ipcshm_channel_commit): a frame is its number n (8 bytes, little-endian), then
+ * frame_len(n) - 8 bytes of (uint8_t)n, where frame_len(n) is 8 + a
+ * pseudo-random 0..1015 drawn from n (splitmix64; bindings/python/examples/
+ * frames.py and bindings/rust/ipcshm/examples/channel.rs read and write the
+ * same frames). When every frame is sent the ends
  * close, each receiver gets what is left and then -EPIPE, and exits; frames
  * exits 0 if every receiver did. */
 #define _GNU_SOURCE
@@ -48,7 +51,12 @@ static pid_t start_receiver(ipcshm_channel_t* ch, const char* cmd) {
   return pid;
 }
 
-static uint64_t frame_len(uint64_t n) { return 8 + n % 1000; }
+static uint64_t frame_len(uint64_t n) {
+  uint64_t z = n + 0x9E3779B97F4A7C15u; /* splitmix64 */
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return 8 + (z ^ (z >> 31)) % 1016;
+}
 
 int main(int argc, char** argv) {
   const int receivers = argc - 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs the demo: processes in four languages share one
-# object, then two C processes share a System V segment.
+# object, C sends frames to Python and Rust through channels, then two C
+# processes share a System V segment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Its own build directory, without the test suites: the library, the tool and
@@ -14,6 +15,10 @@ echo "== One POSIX object and one typed array, four languages: C creates; Python
 cargo_args=()
 command -v cargo >/dev/null 2>&1 && cargo_args=(--cargo "$(command -v cargo)")
 python3 examples/exchange.py "$build" "${cargo_args[@]}"
+
+echo
+echo "== Channels: C sends frames, written in place, to a Python and a Rust receiver; then Python sends to Rust =="
+examples/frames.sh "$build" 100000 100000 "$(command -v cargo || true)"
 
 echo
 echo "== A System V segment, two C processes =="

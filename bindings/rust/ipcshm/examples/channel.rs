@@ -6,8 +6,11 @@
 //! drops. When the producer closes its end, the consumer receives what is
 //! left, then `BrokenPipe`: the end of the stream.
 //!
-//! A frame is its number (8 bytes, little-endian), then `number % 1000`
-//! bytes of `number as u8`.
+//! A frame is its number n (8 bytes, little-endian), then `frame_len(n) - 8`
+//! bytes of `n as u8`, where `frame_len(n)` is 8 + a pseudo-random 0..1015
+//! drawn from n (splitmix64): the frames of `examples/frames.c` (C) and
+//! `bindings/python/examples/frames.py`, so this consumer also receives from
+//! those senders.
 //!
 //! usage: channel [COUNT]     the producer; it starts the consumer itself
 //!        channel consume     the consumer
@@ -20,7 +23,10 @@ const SLOT_SIZE: usize = 1024;
 const SLOTS: usize = 64;
 
 fn frame_len(n: u64) -> usize {
-    8 + (n % 1000) as usize
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15); // splitmix64
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    8 + ((z ^ (z >> 31)) % 1016) as usize
 }
 
 fn produce(count: u64) -> io::Result<i32> {
@@ -53,7 +59,7 @@ fn produce(count: u64) -> io::Result<i32> {
     }
     tx.close()?; // the consumer gets BrokenPipe once it has every frame
     let status = consumer.wait()?;
-    println!("producer: sent {} frames, {} bytes", count, bytes);
+    println!("rust producer: sent {} frames, {} bytes", count, bytes);
     Ok(if status.success() { 0 } else { 1 })
 }
 
@@ -74,14 +80,14 @@ fn consume() -> io::Result<i32> {
             && msg.len() == frame_len(n)
             && body.iter().all(|b| b.load(Ordering::Relaxed) == n as u8);
         if !intact {
-            eprintln!("consumer: frame {} is wrong", frames);
+            eprintln!("rust consumer: frame {} is wrong", frames);
             return Ok(1);
         }
         frames += 1;
         bytes += msg.len() as u64;
         // `msg` drops here: its slot goes back to the producer.
     }
-    println!("consumer: received {} frames, {} bytes", frames, bytes);
+    println!("rust consumer: received {} frames, {} bytes", frames, bytes);
     Ok(0)
 }
 

@@ -64,10 +64,11 @@ fn channel_example_hands_every_frame_over() {
     cmd.arg("3000");
     let out = run(cmd).unwrap();
     expect_success("channel", &out);
-    // 3000 frames of 8 + n % 1000 bytes: 3 * (8000 + 499500).
+    // 3000 frames of the lengths of frame_len (the same in
+    // bindings/python/examples/frames.py, which computed this sum).
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "consumer: received 3000 frames, 1522500 bytes\n\
-         producer: sent 3000 frames, 1522500 bytes\n"
+        "rust consumer: received 3000 frames, 1540657 bytes\n\
+         rust producer: sent 3000 frames, 1540657 bytes\n"
     );
 }
