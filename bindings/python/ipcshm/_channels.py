@@ -28,6 +28,7 @@ from ._args import _FS_ENCODING, _FS_ERRORS, _PREFIXES, _fileno, _id_bytes, _per
 from ._channel_info import ChannelInfo, _new_info, channel_info
 from ._channel_views import PeekedMessage, Reservation
 from ._errors import _check, _error
+from ._events import _readable
 from ._native import (IPCSHM_END_CLOSED, IPCSHM_END_DIED, IPCSHM_HUGEPAGES, IPCSHM_LOCKED,
                       IPCSHM_OPEN_OR_CREATE, IPCSHM_PERSISTENT, IPCSHM_PREFAULT,
                       IPCSHM_RECEIVER, IPCSHM_SENDER, ipcshm_channel_info_t)
@@ -476,24 +477,6 @@ def _too_long(length: int, limit: int) -> Exception:
     return MessageTooLongError(length, limit, -errno.EMSGSIZE,
                                b"a message of %d bytes is longer than a slot (%d bytes)"
                                % (length, limit))
-
-
-def _wake(fut: "asyncio.Future[bool]", value: bool) -> None:
-    if not fut.done():
-        fut.set_result(value)
-
-
-async def _readable(loop: asyncio.AbstractEventLoop, fd: int,
-                    timeout: Optional[float]) -> bool:
-    fut: asyncio.Future[bool] = loop.create_future()
-    loop.add_reader(fd, _wake, fut, True)
-    timer = None if timeout is None else loop.call_later(timeout, _wake, fut, False)
-    try:
-        return await fut
-    finally:
-        loop.remove_reader(fd)
-        if timer is not None:
-            timer.cancel()
 
 
 def _drain(fd: int) -> None:
