@@ -46,7 +46,10 @@ struct Channel {
   // The end's own state, touched by no other process.
   uint64_t pos = 0;          // sender: its next message; receiver: the next to release
   uint32_t slot = 0;         // pos % slot_count
-  uint64_t peer_pos = 0;     // sender: the receiver's head as last read
+  uint64_t peer_pos = 0;     // sender: the receiver's head as last read; receiver: the
+                             // messages found published (below it) when it last read a
+                             // line of entries
+  uint32_t known_len[8] = {};  // receiver: lengths of messages pos..peer_pos-1, at [i % 8]
   bool fence = false;        // a full fence between publishing and reading peer_notes
   bool reserved = false;     // sender: a slot is reserved (ipcshm_channel_reserve)
   bool peeked = false;       // receiver: the next message is peeked (ipcshm_channel_peek)

@@ -162,6 +162,7 @@ int take_role(Channel& ch, const Segment& seg, const char* call) noexcept {
     shared(h->tx.tail).store(pos, std::memory_order_release);
   } else {
     ch.pos = head;
+    ch.peer_pos = head;  // nothing known published yet
   }
   ch.slot = static_cast<uint32_t>(ch.pos % n);
 

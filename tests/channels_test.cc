@@ -178,6 +178,48 @@ TEST(Channel, SizesAreCheckedAndATooSmallBufferKeepsTheMessage) {
   EXPECT_EQ(err(-EAGAIN), recv_text(rx.get(), 0));
 }
 
+// The receiver reads a line of entries once for up to 8 messages and keeps
+// their lengths: each message keeps its own, across a wrap of the ring, a
+// too-small buffer (-EMSGSIZE, the message kept) and peeks.
+TEST(Channel, LengthsOfMessagesPublishedTogetherStayTheirOwn) {
+  const std::string id = unique_name("ch");
+  RemoveGuard rm(id);
+  ChannelGuard tx, rx;
+  ASSERT_EQ(1, ipcshm_channel_create(id.c_str(), 64, 12, 0600, 0, IPCSHM_SENDER, tx.out()));
+  ASSERT_EQ(0, ipcshm_channel_open(id.c_str(), IPCSHM_RECEIVER, rx.out()));
+  uint64_t next_sent = 0, next_received = 0;
+  auto text = [](uint64_t i) {
+    return std::string(1 + i * 7 % 64, static_cast<char>('a' + i % 26));
+  };
+  for (int round = 0; round < 7; ++round) {
+    // 1 to 12 messages published before the receiver looks (a full ring at
+    // most), so that batches start at every offset of a line of entries.
+    const int burst = 1 + round * 5 % 12;
+    for (int k = 0; k < burst; ++k) ASSERT_EQ(0, send_text(tx.get(), text(next_sent++), 0));
+    for (int k = 0; k < burst; ++k, ++next_received) {
+      const std::string want = text(next_received);
+      if (k % 3 == 1) {
+        char small[1];
+        uint64_t len = 0;
+        if (want.size() > 1) {
+          EXPECT_EQ(-EMSGSIZE, ipcshm_channel_recv(rx.get(), small, 0, &len, 0));
+          EXPECT_EQ(want.size(), len) << "message " << next_received;
+        }
+      }
+      if (k % 4 == 2) {
+        const void* msg = nullptr;
+        uint64_t len = 0;
+        ASSERT_EQ(0, ipcshm_channel_peek(rx.get(), &msg, &len, 0));
+        EXPECT_EQ(want, std::string(static_cast<const char*>(msg), len));
+        ASSERT_EQ(0, ipcshm_channel_release(rx.get()));
+        continue;
+      }
+      EXPECT_EQ(want, recv_text(rx.get(), 0)) << "message " << next_received;
+    }
+    EXPECT_EQ(err(-EAGAIN), recv_text(rx.get(), 0));
+  }
+}
+
 TEST(Channel, OneLiveEndPerRole) {
   const std::string id = unique_name("ch");
   RemoveGuard rm(id);
