@@ -14,8 +14,6 @@
 // (seen at the next wake-up, or within one slice).
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
@@ -30,6 +28,7 @@
 #include "channels.hpp"
 #include "errors.hpp"
 #include "futex.hpp"
+#include "helper_thread.hpp"
 #include "writable_pages.hpp"
 
 namespace ipcshm::core::channel {
@@ -52,7 +51,6 @@ struct Bridge {
 
 namespace {
 
-constexpr size_t kHelperStack = 256 * 1024;
 constexpr int64_t kSliceNs = 20'000'000;      // looks at the peer and the reader this often
 constexpr int64_t kResignalNs = 100'000'000;  // a condition that holds is signalled again
 
@@ -232,17 +230,7 @@ int fd(uint64_t value) noexcept {
   }
   b->write_fd = fds[1];
 
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_attr_t attr;
-  ::pthread_attr_init(&attr);
-  ::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  ::pthread_attr_setstacksize(&attr, kHelperStack);
-  pthread_t thread;
-  const int err = ::pthread_create(&thread, &attr, helper_main, b);
-  ::pthread_attr_destroy(&attr);
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  const int err = start_helper_thread(helper_main, b);
   if (err != 0) {
     ::close(fds[0]);
     release_resources(b);

@@ -8,8 +8,6 @@
 // (the caller then reads end of file).
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,14 +18,13 @@
 
 #include "errors.hpp"
 #include "futex.hpp"
+#include "helper_thread.hpp"
 #include "sync.hpp"
 #include "sync_layout.hpp"
 #include "writable_pages.hpp"
 
 namespace ipcshm::core::sync {
 namespace {
-
-constexpr size_t kHelperStack = 256 * 1024;
 
 struct Bridge {
   void* mapping = nullptr;  // the helper's own mapping of the event's page(s)
@@ -106,18 +103,7 @@ int event_fd(void* p) noexcept {
   }
   b->write_fd = fds[1];
 
-  // The helper blocks every signal: they are meant for the caller's threads.
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_attr_t attr;
-  ::pthread_attr_init(&attr);
-  ::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  ::pthread_attr_setstacksize(&attr, kHelperStack);
-  pthread_t thread;
-  int err = ::pthread_create(&thread, &attr, bridge_main, b);
-  ::pthread_attr_destroy(&attr);
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  int err = start_helper_thread(bridge_main, b);
   if (err != 0) {
     ::close(fds[0]);
     ::close(fds[1]);
