@@ -53,20 +53,11 @@ using ipcshm::capi::kAttachFlags;
 using ipcshm::capi::kCreateFlags;
 
 int check_info(const ipcshm_info_t* info, const char* call) {
-  if (!info) return core::fail_msg(EINVAL, "%s: info is NULL", call);
-  if (info->struct_size < kInfoFirstSize)
-    return core::fail_msg(EINVAL,
-                          "%s: info->struct_size is %u; set it to sizeof(ipcshm_info_t) "
-                          "(at least %u)",
-                          call, info->struct_size, kInfoFirstSize);
-  return 0;
+  return ipcshm::capi::check_info_struct(info, kInfoFirstSize, "ipcshm_info_t", call);
 }
 
-// Copies what both the caller's and the library's struct have.
 void deliver_info(const ipcshm_info_t& full, ipcshm_info_t* out) {
-  const uint32_t caller_size = out->struct_size;
-  std::memcpy(out, &full, std::min<size_t>(caller_size, sizeof full));
-  out->struct_size = caller_size;
+  ipcshm::capi::deliver_info_struct(full, out);
 }
 
 // What handles::with gives back for a handle that is not live: no errno value.

@@ -40,19 +40,12 @@ int check_role(uint32_t role, const char* call) {
 }
 
 int check_channel_info(const ipcshm_channel_info_t* info, const char* call) {
-  if (!info) return core::fail_msg(EINVAL, "%s: info is NULL", call);
-  if (info->struct_size < kChannelInfoFirstSize)
-    return core::fail_msg(EINVAL,
-                          "%s: info->struct_size is %u; set it to sizeof(ipcshm_channel_info_t) "
-                          "(at least %u)",
-                          call, info->struct_size, kChannelInfoFirstSize);
-  return 0;
+  return ipcshm::capi::check_info_struct(info, kChannelInfoFirstSize, "ipcshm_channel_info_t",
+                                         call);
 }
 
 void deliver_channel_info(const ipcshm_channel_info_t& full, ipcshm_channel_info_t* out) {
-  const uint32_t caller_size = out->struct_size;
-  std::memcpy(out, &full, std::min<size_t>(caller_size, sizeof full));
-  out->struct_size = caller_size;
+  ipcshm::capi::deliver_info_struct(full, out);
 }
 
 int hand_out_channel(int rc, uint64_t value, ipcshm_channel_t** out) {
