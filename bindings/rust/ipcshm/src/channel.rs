@@ -1,404 +1,21 @@
 //! Channels (libipcshm 1.2, `ipcshm_channel_*`): `Sender` and `Receiver`, the
 //! two ends of a bounded first-in first-out queue of messages in a POSIX or
-//! memfd object; `ChannelOptions` to create one; `ChannelInfo`, `EndState` and
-//! `channel_info` for what the library tells of one. The zero-copy guards are
-//! in channel_slot.rs.
+//! memfd object, and `Messages`, a receiver's iterator. Creating one is in
+//! channel_options.rs, what the library tells of one in channel_info.rs, the
+//! handle under both ends in channel_end.rs, the zero-copy guards in
+//! channel_slot.rs.
 
+use crate::channel_end::End;
 use crate::channel_slot::{Slot, SlotMut};
-use crate::error::{c_id, check, Error, EINVAL, EMSGSIZE};
+use crate::error::{Error, EINVAL, EMSGSIZE};
 use crate::primitive::{no_result, retry, taken};
-use crate::{sys, Access, Kind, Shm};
-use std::cell::Cell;
-use std::ffi::CStr;
+use crate::{sys, Access, ChannelInfo, ChannelOptions, Shm};
 use std::fmt;
 use std::io;
-use std::os::raw::{c_int, c_void};
-use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::raw::c_void;
+use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::ptr::{self, NonNull};
 use std::time::Duration;
-
-/// How to create a channel: the size and number of its slots, permissions
-/// and lifetime. Then [`create_sender`](Self::create_sender) or
-/// [`create_receiver`](Self::create_receiver) makes it and opens the end of
-/// that role; the peer opens the other one ([`Receiver::open`],
-/// [`Receiver::from_fd`], ...).
-///
-/// ```
-/// use ipcshm::ChannelOptions;
-/// # let id = format!("/ipcshm-doc-chopts-{}", std::process::id());
-/// // 16 messages of up to 4 KiB each, readable and writable by the group too.
-/// let tx = ChannelOptions::new(4096, 16).perms(0o660).create_sender(&id)?;
-/// assert_eq!((tx.slot_size(), tx.slot_count()), (4096, 16));
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct ChannelOptions {
-    slot_size: usize,
-    slot_count: usize,
-    perms: u32,
-    flags: u32,
-}
-
-impl ChannelOptions {
-    /// A channel of `slot_count` (1 to 2^30) slots of `slot_size` (at least 1)
-    /// bytes: it holds `slot_count` messages of up to `slot_size` bytes each.
-    /// The defaults: permissions 0600, volatile (gone when both ends closed),
-    /// exclusive (the id must not exist). Out of range: `InvalidInput` when
-    /// creating.
-    pub fn new(slot_size: usize, slot_count: usize) -> ChannelOptions {
-        ChannelOptions {
-            slot_size,
-            slot_count,
-            perms: 0o600,
-            flags: 0,
-        }
-    }
-
-    fn flag(mut self, flag: u32, on: bool) -> Self {
-        if on {
-            self.flags |= flag;
-        } else {
-            self.flags &= !flag;
-        }
-        self
-    }
-
-    /// Permission bits of a new object (default 0o600). A peer needs read and
-    /// write permission to open an end.
-    pub fn perms(mut self, perms: u32) -> Self {
-        self.perms = perms;
-        self
-    }
-
-    /// Keep the channel, and the messages in it, until [`crate::remove`]
-    /// (default: volatile, gone once both ends closed or died).
-    pub fn persistent(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_PERSISTENT, on)
-    }
-
-    /// Open the role in an existing channel of the caller's with the same
-    /// slot size and count (else `AlreadyExists`) instead of failing;
-    /// [`Sender::created`] / [`Receiver::created`] tell which happened.
-    pub fn open_or_create(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_OPEN_OR_CREATE, on)
-    }
-
-    /// Populate the pages at once.
-    pub fn prefault(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_PREFAULT, on)
-    }
-
-    /// Keep the pages in RAM (mlock).
-    pub fn locked(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_LOCKED, on)
-    }
-
-    /// Huge pages (see [`ShmOptions::hugepages`](crate::ShmOptions::hugepages));
-    /// such a channel has no poll descriptor ([`Sender::fd`]: `EOPNOTSUPP`).
-    pub fn hugepages(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_HUGEPAGES, on)
-    }
-
-    /// POSIX: reserve the backing store now (fallocate).
-    pub fn reserve(self, on: bool) -> Self {
-        self.flag(sys::IPCSHM_RESERVE, on)
-    }
-
-    /// Creates the channel `id` (`"/name"`, `"/nameXXXXXX"`, or
-    /// `"memfd:label"`; System V ids are `Unsupported`) and opens its sender.
-    pub fn create_sender(&self, id: &str) -> io::Result<Sender> {
-        self.create(id, sys::IPCSHM_SENDER).map(Sender)
-    }
-
-    /// Creates the channel `id` and opens its receiver; as
-    /// [`create_sender`](Self::create_sender).
-    pub fn create_receiver(&self, id: &str) -> io::Result<Receiver> {
-        self.create(id, sys::IPCSHM_RECEIVER).map(Receiver)
-    }
-
-    fn create(&self, id: &str, role: u32) -> io::Result<End> {
-        let size = u32_arg(self.slot_size, "slot size", id)?;
-        let count = u32_arg(self.slot_count, "slot count", id)?;
-        let cid = c_id(id)?;
-        let mut created = false;
-        End::open(role, |out| {
-            // SAFETY: a C string and a valid out-pointer for the call.
-            let rc = unsafe {
-                sys::ipcshm_channel_create(
-                    cid.as_ptr(),
-                    size,
-                    count,
-                    self.perms,
-                    self.flags,
-                    role,
-                    out,
-                )
-            };
-            created = rc == 1;
-            rc
-        })
-        .map(|mut end| {
-            end.created = created;
-            end
-        })
-    }
-}
-
-fn u32_arg(value: usize, what: &str, id: &str) -> io::Result<u32> {
-    u32::try_from(value).map_err(|_| {
-        Error::new(
-            EINVAL,
-            format!("channel {:?}: a {} of {} is out of range", id, what, value),
-        )
-        .into()
-    })
-}
-
-/// The state of a channel's role, as [`ChannelInfo`] tells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EndState {
-    /// No end ever took the role.
-    Never,
-    /// An end holds it.
-    Open,
-    /// Vacant: its last end closed.
-    Closed,
-    /// Vacant: its last end's process died holding it.
-    Died,
-    /// A state this version of the crate does not know.
-    Other(u32),
-}
-
-impl From<u32> for EndState {
-    fn from(v: u32) -> EndState {
-        match v {
-            sys::IPCSHM_END_NEVER => EndState::Never,
-            sys::IPCSHM_END_OPEN => EndState::Open,
-            sys::IPCSHM_END_CLOSED => EndState::Closed,
-            sys::IPCSHM_END_DIED => EndState::Died,
-            other => EndState::Other(other),
-        }
-    }
-}
-
-/// What the library tells of a channel ([`channel_info`], [`Sender::info`],
-/// [`Receiver::info`]): its shape, which ends are alive, and its counters (a
-/// snapshot).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChannelInfo {
-    /// [`Kind::Posix`] or [`Kind::Memfd`].
-    pub kind: Kind,
-    /// The longest message, in bytes.
-    pub slot_size: usize,
-    /// How many messages the channel holds at most.
-    pub slot_count: usize,
-    /// The sender's role.
-    pub sender: EndState,
-    /// The receiver's role.
-    pub receiver: EndState,
-    /// Messages committed and not yet released: what the receiver has still
-    /// to take (`multiprocessing.Queue.qsize`).
-    pub queued: u64,
-    /// Messages committed since the channel was made.
-    pub sent: u64,
-    /// Messages released since the channel was made.
-    pub received: u64,
-}
-
-impl From<sys::ipcshm_channel_info_t> for ChannelInfo {
-    fn from(i: sys::ipcshm_channel_info_t) -> ChannelInfo {
-        ChannelInfo {
-            kind: match i.kind {
-                sys::IPCSHM_KIND_POSIX => Kind::Posix,
-                sys::IPCSHM_KIND_SYSV => Kind::SysV,
-                sys::IPCSHM_KIND_MEMFD => Kind::Memfd,
-                other => Kind::Other(other),
-            },
-            slot_size: i.slot_size as usize,
-            slot_count: i.slot_count as usize,
-            sender: i.sender.into(),
-            receiver: i.receiver.into(),
-            queued: i.queued,
-            sent: i.sent,
-            received: i.received,
-        }
-    }
-}
-
-/// What the library tells of the channel `"/name"` without opening an end
-/// (read permission suffices; `ipcshm ls` shows the same). An object that is
-/// not a channel is `InvalidData`; a missing one `NotFound`.
-pub fn channel_info(id: &str) -> io::Result<ChannelInfo> {
-    let cid = c_id(id)?;
-    let mut info = sys::ipcshm_channel_info_t::new();
-    // SAFETY: a C string and a struct whose struct_size is set.
-    check(unsafe { sys::ipcshm_channel_info(cid.as_ptr(), &mut info) })?;
-    Ok(info.into())
-}
-
-/// One open end, either role: the library's handle and what the binding
-/// keeps of it.
-pub(crate) struct End {
-    raw: NonNull<sys::ipcshm_channel_t>,
-    pub(crate) slot_size: usize,
-    slot_count: usize,
-    id: String,
-    created: bool,
-    /// A reserve (sender) or peek (receiver) whose guard was forgotten, or
-    /// dropped during a panic, without commit or release: the library still
-    /// holds it, so the next send (recv) goes through reserve and commit
-    /// (peek and release), which give the same slot (message) again.
-    pub(crate) pending: bool,
-    /// The poll descriptor of `AsRawFd` (-1: not made yet). A `Cell`: the end
-    /// is `!Sync` anyway.
-    poll: Cell<RawFd>,
-}
-
-// SAFETY: an end may be used from any thread, one thread at a time (ipcshm.h,
-// channels rule 7): moving it to another thread is fine. It is not Sync: two
-// threads calling into one end at once is refused only on a best effort
-// basis by the library, and `poll` is a Cell.
-unsafe impl Send for End {}
-
-impl End {
-    /// Runs `open` (a library call that stores a new end in its argument)
-    /// and takes ownership of the end.
-    fn open(
-        role: u32,
-        open: impl FnOnce(*mut *mut sys::ipcshm_channel_t) -> c_int,
-    ) -> io::Result<End> {
-        let mut raw: *mut sys::ipcshm_channel_t = ptr::null_mut();
-        check(open(&mut raw))?;
-        let raw = NonNull::new(raw)
-            .ok_or_else(|| io::Error::from(Error::new(EINVAL, "the library returned no end")))?;
-        let mut end = End {
-            raw,
-            slot_size: 0,
-            slot_count: 0,
-            id: String::new(),
-            created: false,
-            pending: false,
-            poll: Cell::new(-1),
-        };
-        // On error `end` drops and closes the handle.
-        let info = end.info()?;
-        end.slot_size = info.slot_size;
-        end.slot_count = info.slot_count;
-        // SAFETY: the end's own object handle, valid while the end is open.
-        let idp = unsafe { sys::ipcshm_id(end.handle()?) };
-        if !idp.is_null() {
-            // SAFETY: a C string owned by the handle.
-            end.id = unsafe { CStr::from_ptr(idp) }
-                .to_string_lossy()
-                .into_owned();
-        }
-        debug_assert!(role == sys::IPCSHM_SENDER || role == sys::IPCSHM_RECEIVER);
-        Ok(end)
-    }
-
-    fn by_id(id: &str, role: u32) -> io::Result<End> {
-        let cid = c_id(id)?;
-        // SAFETY: a C string and a valid out-pointer.
-        End::open(role, |out| unsafe {
-            sys::ipcshm_channel_open(cid.as_ptr(), role, out)
-        })
-    }
-
-    fn by_fd(fd: BorrowedFd<'_>, role: u32) -> io::Result<End> {
-        // SAFETY: a descriptor borrowed for the call and a valid out-pointer.
-        End::open(role, |out| unsafe {
-            sys::ipcshm_channel_open_fd(fd.as_raw_fd(), role, out)
-        })
-    }
-
-    fn by_shm<A: Access>(shm: &Shm<A>, role: u32) -> io::Result<End> {
-        let fd = shm.fd()?;
-        End::by_fd(fd.as_fd(), role)
-    }
-
-    pub(crate) fn id(&self) -> &str {
-        &self.id
-    }
-
-    pub(crate) fn as_ptr(&self) -> *mut sys::ipcshm_channel_t {
-        self.raw.as_ptr()
-    }
-
-    fn handle(&self) -> io::Result<*const sys::ipcshm_t> {
-        let mut h: *const sys::ipcshm_t = ptr::null();
-        // SAFETY: our live end and a valid out-pointer.
-        check(unsafe { sys::ipcshm_channel_handle(self.as_ptr(), &mut h) })?;
-        Ok(h)
-    }
-
-    fn info(&self) -> io::Result<ChannelInfo> {
-        let mut info = sys::ipcshm_channel_info_t::new();
-        // SAFETY: our live end and a struct whose struct_size is set.
-        check(unsafe { sys::ipcshm_channel_handle_info(self.as_ptr(), &mut info) })?;
-        Ok(info.into())
-    }
-
-    fn object_fd(&self) -> io::Result<OwnedFd> {
-        let h = self.handle()?;
-        // SAFETY: the end's object handle, valid while the end is open.
-        let fd = check(unsafe { sys::ipcshm_fd(h) })?;
-        // SAFETY: a new descriptor that nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    fn send_channel(&self, sock: BorrowedFd<'_>) -> io::Result<()> {
-        let h = self.handle()?;
-        // SAFETY: the end's object handle and a socket borrowed for the call.
-        check(unsafe { sys::ipcshm_send(sock.as_raw_fd(), h) }).map(|_| ())
-    }
-
-    fn fd(&self) -> io::Result<OwnedFd> {
-        // SAFETY: our live end.
-        let fd = check(unsafe { sys::ipcshm_channel_fd(self.as_ptr()) })?;
-        // SAFETY: a new descriptor that nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    fn poll_fd(&self) -> io::Result<BorrowedFd<'_>> {
-        if self.poll.get() < 0 {
-            let fd = self.fd()?;
-            self.poll.set(into_raw(fd));
-        }
-        // SAFETY: our descriptor, open until the end drops.
-        Ok(unsafe { BorrowedFd::borrow_raw(self.poll.get()) })
-    }
-
-    fn close(mut self) -> io::Result<()> {
-        let rc = self.close_now();
-        std::mem::forget(self);
-        check(rc).map(|_| ())
-    }
-
-    fn close_now(&mut self) -> c_int {
-        let fd = self.poll.replace(-1);
-        if fd >= 0 {
-            // SAFETY: our descriptor; nothing borrows it (close needs the end
-            // by value or in Drop).
-            drop(unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-        // SAFETY: our live end, closed once.
-        unsafe { sys::ipcshm_channel_close(self.as_ptr()) }
-    }
-}
-
-fn into_raw(fd: OwnedFd) -> RawFd {
-    use std::os::unix::io::IntoRawFd;
-    fd.into_raw_fd()
-}
-
-impl Drop for End {
-    fn drop(&mut self) {
-        // Errors cannot be reported from drop; `close` reports them.
-        let _ = self.close_now();
-    }
-}
 
 /// The length of a received message as usize (the library never gives more
 /// than the slot size, which fits in u32).
@@ -447,7 +64,7 @@ fn msg_len(len: u64) -> usize {
 /// shared(&tx); // error[E0277]: cannot be shared between threads safely
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct Sender(End);
+pub struct Sender(pub(crate) End);
 
 /// The receiving end of a channel (libipcshm 1.2, SPEC §9): it copies
 /// messages out ([`recv`](Self::recv), [`recv_vec`](Self::recv_vec),
@@ -463,7 +80,7 @@ pub struct Sender(End);
 /// shared(&rx); // error[E0277]: cannot be shared between threads safely
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct Receiver(End);
+pub struct Receiver(pub(crate) End);
 
 /// The methods both ends have.
 macro_rules! end_methods {
@@ -540,7 +157,7 @@ macro_rules! end_methods {
         }
 
         /// What the library tells of the channel now: the peer's state, the
-        /// counters (this end's own role is [`EndState::Open`]).
+        /// counters (this end's own role is [`EndState::Open`](crate::EndState::Open)).
         pub fn info(&self) -> io::Result<ChannelInfo> {
             self.0.info()
         }

@@ -36,7 +36,8 @@
 //! (`ftruncate`) makes any access to the lost pages, by the library too,
 //! fault (`SIGBUS`): see "Truncation by others" in [`Shm`](crate::Shm).
 
-use crate::channel::{too_long, End};
+use crate::channel::too_long;
+use crate::channel_end::End;
 use crate::error::{check, Error, EINVAL, EMSGSIZE};
 use crate::memory::{load, store};
 use crate::sys;

@@ -20,8 +20,11 @@
 //   event.rs        Event
 //   semaphore.rs    Semaphore
 //   mutex.rs        Mutex, MutexGuard, LockError, OwnerDead
-//   channel.rs      channels (1.2): Sender, Receiver, ChannelOptions,
-//                   ChannelInfo, EndState, channel_info, Messages
+//   channel.rs      channels (1.2): the ends Sender and Receiver, Messages
+//   channel_options.rs  ChannelOptions: how to create a channel
+//   channel_info.rs ChannelInfo, EndState, channel_info: what the library
+//                   tells of a channel
+//   channel_end.rs  the handle under both ends (crate-private)
 //   channel_slot.rs their zero-copy guards SlotMut and Slot, and why their
 //                   safe accessors copy
 //
@@ -36,6 +39,9 @@ mod access;
 mod array;
 mod array_view;
 mod channel;
+mod channel_end;
+mod channel_info;
+mod channel_options;
 mod channel_slot;
 mod descriptors;
 mod error;
@@ -52,9 +58,9 @@ mod typed_array;
 pub use access::{Access, ReadOnly, ReadWrite};
 pub use array::{ArrayHeader, Complex, Element, ElementType};
 pub use array_view::{ArrayView, ArrayViewMut};
-pub use channel::{
-    channel_info, ChannelInfo, ChannelOptions, EndState, Messages, Receiver, Sender,
-};
+pub use channel::{Messages, Receiver, Sender};
+pub use channel_info::{channel_info, ChannelInfo, EndState};
+pub use channel_options::ChannelOptions;
 pub use channel_slot::{Slot, SlotMut};
 pub use error::{errno, Error};
 pub use event::Event;
