@@ -14,7 +14,9 @@ method, from the parse of its files by tree-sitter-julia (julia_ast.py):
 - and the rules of this module: ENV is read only in `__init__` (the library is
   found when the module loads, not when it is precompiled); no ccall runs at the
   top level; each `new(...)` fills every field of its struct; every exported name
-  is defined; every package the sources and tests load is in Project.toml.
+  is defined; every package the sources and tests load is in Project.toml;
+  every file of test/ but child.jl (the other process) is included once by
+  test/runtests.jl, which Pkg.test runs.
 
 The table follows IPC.jl's sources (its git repository, InterProcessCommunication.jl):
 src/InterProcessCommunication.jl (commit 1a9ceb43) lines 17-66 (exports);
@@ -459,6 +461,14 @@ def main():
         for imp in r["imports"]:
             if imp["name"] not in deps | test_deps | stdlib_free | {project["name"]}:
                 errors.append(f"{r['path']}:{imp['line']}: loads {imp['name']}, not in the test target of Project.toml")
+    runtests = os.path.join(testdir, "runtests.jl")
+    included = re.findall(r'^include\("([^"]+)"\)$', open(runtests).read(), flags=re.M)
+    test_files = {os.path.basename(r["path"]) for r in tests} - {"runtests.jl", "child.jl"}
+    for base in sorted(test_files):
+        if included.count(base) != 1:
+            errors.append(f"{testdir}/{base}: included {included.count(base)} times by {runtests}")
+    for base in sorted(set(included) - test_files):
+        errors.append(f"{runtests} includes {base}, which is not a test file in {testdir}")
     for r in src + tests:
         for e in r["errors"]:
             errors.append(f"{r['path']}:{e['line']}: syntax error ({e['kind']})")

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Runs the Julia package's own tests (bindings/julia/IpcShm/test/runtests.jl,
-what `Pkg.test("IpcShm")` runs) against this build's library, when `julia` is on
-PATH; otherwise says so and exits 77, which meson reports as skipped. (Debian 12
-has no julia package, so on the machines of this project the binding is checked
-without Julia: julia_ccalls, julia_syntax, julia_api, julia_ipcjl_oracle.)
+"""Runs the Julia package's own tests (bindings/julia/IpcShm/test/runtests.jl and
+the files it includes, what `Pkg.test("IpcShm")` runs) against this build's
+library, when `julia` is on PATH; otherwise says so and exits 77, which meson
+reports as skipped. (Debian 12 has no julia package, so on the machines of this
+project the binding is checked without Julia: julia_ccalls, julia_syntax,
+julia_api, julia_ipcjl_oracle.)
 
 The package is copied into a folder of the build tree first, since Pkg.test
 writes a Manifest.toml next to Project.toml.

@@ -1,7 +1,7 @@
 """ipcshm.SharedMemory against CPython's multiprocessing.shared_memory.SharedMemory
 in the same test: the same inputs raise the same exceptions, except where
 ipcshm's semantics differ on purpose (each such row says why, and
-bindings/python/README.md lists them as "Differences from CPython")."""
+bindings/python/docs/dropin.md lists them as "Differences from CPython")."""
 import errno
 import gc
 import os
